@@ -1,0 +1,380 @@
+"""The local AWS endpoint: moto on loopback behind a counting and fault-injecting layer.
+
+Every request that reaches the emulator is recorded by service and action, with whether it
+mutates state, so any playbook (ours or one written with amazon.aws modules) is measured the
+same way.  Chosen calls can be answered with an error (throttling, 5xx) to test retries.
+
+Command line::
+
+    python tools/awsemu.py start [--state-dir build/awsemu]   # background; prints the endpoint
+    python tools/awsemu.py stop  [--state-dir build/awsemu]
+    python tools/awsemu.py status
+    python tools/awsemu.py serve [--port 0] [--ready-file F]   # foreground
+
+Control endpoints (beside the AWS APIs, on the same port)::
+
+    GET    /_emu/calls          the recorded calls, oldest first
+    POST   /_emu/calls/reset    forget them
+    POST   /_emu/faults         {"action": "ReceiveMessage", "count": 2, "code": "ThrottlingException",
+                                 "status": 400, "service": "sqs"}
+    DELETE /_emu/faults         clear all faults
+    POST   /moto-api/reset      moto's own: forget every resource
+
+From Python (tests, benchmarks)::
+
+    emu = Emulator(); emu.start(); ...; emu.calls(); emu.stop()
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from urllib.parse import parse_qs
+
+HOST = "127.0.0.1"
+DEFAULT_STATE_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build", "awsemu")
+
+# Actions that only read.  Anything else is counted as mutating.
+READ_PREFIXES = (
+    "Describe",
+    "List",
+    "Get",
+    "Head",
+    "Lookup",
+    "Search",
+    "Check",
+    "Validate",
+    "Simulate",
+    "Receive",
+    "Test",
+    "Preview",
+)
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+
+
+def is_mutating(action: str) -> bool:
+    """Whether an action (``DescribeVpcs`` or ``GET /2020-05-31/distribution``) changes state."""
+    if " " in action:  # REST protocols: method + path
+        return action.split(" ", 1)[0] not in ("GET", "HEAD", "OPTIONS")
+    return not action.startswith(READ_PREFIXES)
+
+
+def service_of(environ) -> str:
+    match = _CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    if match:
+        return match.group(1)
+    host = environ.get("HTTP_HOST", "")
+    return host.split(".", 1)[0] if "amazonaws" in host else "unknown"
+
+
+def action_of(environ, body: bytes) -> str:
+    target = environ.get("HTTP_X_AMZ_TARGET")
+    if target:  # JSON protocols: "AmazonSQS.ReceiveMessage"
+        return target.rsplit(".", 1)[-1]
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    if query.get("Action"):
+        return query["Action"][0]
+    content_type = environ.get("CONTENT_TYPE", "")
+    if body and "x-www-form-urlencoded" in content_type:
+        form = parse_qs(body.decode("utf-8", "replace"))
+        if form.get("Action"):
+            return form["Action"][0]
+    return f"{environ.get('REQUEST_METHOD', 'GET')} {environ.get('PATH_INFO', '/')}"
+
+
+class CountingFaultMiddleware:
+    """WSGI middleware: records each AWS call and answers chosen ones with an injected error."""
+
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+        self.log: list[dict] = []
+        self.faults: list[dict] = []
+
+    # -- control API ---------------------------------------------------------------------------
+    def _control(self, environ, body, start_response):
+        method = environ["REQUEST_METHOD"]
+        path = environ.get("PATH_INFO", "")
+        with self.lock:
+            if path == "/_emu/calls" and method == "GET":
+                payload = list(self.log)
+            elif path == "/_emu/calls/reset" and method == "POST":
+                self.log.clear()
+                payload = {"ok": True}
+            elif path == "/_emu/faults" and method == "POST":
+                fault = json.loads(body or b"{}")
+                fault.setdefault("count", 1)
+                fault.setdefault("code", "ThrottlingException")
+                fault.setdefault("status", 400)
+                self.faults.append(fault)
+                payload = {"ok": True}
+            elif path == "/_emu/faults" and method == "DELETE":
+                self.faults.clear()
+                payload = {"ok": True}
+            elif path == "/_emu/faults" and method == "GET":
+                payload = list(self.faults)
+            else:
+                start_response("404 Not Found", [("Content-Type", "application/json")])
+                return [b'{"error": "unknown control path"}']
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(payload).encode()]
+
+    def _matching_fault(self, service, action):
+        for fault in self.faults:
+            if fault["count"] <= 0:
+                continue
+            if fault.get("action") not in (None, action):
+                continue
+            if fault.get("service") not in (None, service):
+                continue
+            fault["count"] -= 1
+            return fault
+        return None
+
+    @staticmethod
+    def _error(environ, fault, start_response):
+        code, status = fault["code"], int(fault["status"])
+        message = fault.get("message", "injected by awsemu")
+        reason = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Error")
+        if environ.get("HTTP_X_AMZ_TARGET"):
+            body = json.dumps({"__type": code, "message": message}).encode()
+            headers = [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-query-error", f"{code};Sender")]
+        else:
+            body = (
+                f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message>"
+                f"</Error><RequestId>awsemu</RequestId></ErrorResponse>"
+            ).encode()
+            headers = [("Content-Type", "text/xml")]
+        start_response(f"{status} {reason}", headers + [("Content-Length", str(len(body)))])
+        return [body]
+
+    def __call__(self, environ, start_response):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_emu/"):
+            return self._control(environ, body, start_response)
+        if path.startswith("/moto-api"):
+            return self.app(environ, start_response)
+        service = service_of(environ)
+        action = action_of(environ, body)
+        with self.lock:
+            fault = self._matching_fault(service, action)
+            self.log.append(
+                {"service": service, "action": action, "mutating": is_mutating(action), "faulted": bool(fault)}
+            )
+        if fault:
+            return self._error(environ, fault, start_response)
+        return self.app(environ, start_response)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def serve(port: int, ready_file: str | None = None) -> None:
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    os.environ.setdefault("MOTO_ACM_VALIDATION_WAIT", "1")
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+
+    app = CountingFaultMiddleware(DomainDispatcherApplication(create_backend_app))
+    server = make_server(HOST, port, app, threaded=True)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
+    if ready_file:
+        with open(ready_file + ".tmp", "w", encoding="utf-8") as handle:
+            handle.write(f"http://{HOST}:{server.server_port}\n")
+        os.replace(ready_file + ".tmp", ready_file)
+    server.serve_forever()
+
+
+def _request(endpoint: str, path: str, method: str = "GET", payload=None, timeout: float = 10.0):
+    data = json.dumps(payload).encode() if payload is not None else (b"" if method != "GET" else None)
+    req = urllib.request.Request(endpoint + path, data=data, method=method)
+    req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - loopback only
+        return json.loads(resp.read() or b"null")
+
+
+class Emulator:
+    """A moto server in a subprocess on a free loopback port, with call counting and faults."""
+
+    def __init__(self, port: int | None = None, log_path: str | None = None):
+        self.port = port or free_port()
+        self.endpoint = f"http://{HOST}:{self.port}"
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 60.0) -> Emulator:
+        log = open(self.log_path or os.devnull, "ab")  # noqa: SIM115 - handed to the child
+        self.proc = subprocess.Popen(
+            [sys.executable, os.path.abspath(__file__), "serve", "--port", str(self.port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        log.close()
+        wait_ready(self.endpoint, timeout, self.proc)
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def calls(self) -> list[dict]:
+        return _request(self.endpoint, "/_emu/calls")
+
+    def reset_calls(self) -> None:
+        _request(self.endpoint, "/_emu/calls/reset", "POST")
+
+    def reset(self) -> None:
+        _request(self.endpoint, "/moto-api/reset", "POST")
+        _request(self.endpoint, "/_emu/faults", "DELETE")
+        self.reset_calls()
+
+    def inject(self, action=None, count=1, code="ThrottlingException", status=400, service=None, message=None):
+        fault = {"action": action, "count": count, "code": code, "status": status, "service": service}
+        if message:
+            fault["message"] = message
+        _request(self.endpoint, "/_emu/faults", "POST", fault)
+
+    def clear_faults(self) -> None:
+        _request(self.endpoint, "/_emu/faults", "DELETE")
+
+
+def wait_ready(endpoint: str, timeout: float, proc: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            _request(endpoint, "/_emu/faults", timeout=2)
+            return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            if proc is not None and proc.poll() is not None:
+                raise RuntimeError(f"the emulator exited with status {proc.returncode} before answering")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the emulator did not answer on {endpoint} within {timeout:.0f} s") from None
+            time.sleep(0.1)
+
+
+def summarize(calls: list[dict]) -> dict:
+    """Totals by service and action: {"total": n, "mutating": m, "by_action": {"ec2:DescribeVpcs": k}}."""
+    by_action: dict[str, int] = {}
+    for call in calls:
+        key = f"{call['service']}:{call['action']}"
+        by_action[key] = by_action.get(key, 0) + 1
+    return {
+        "total": len(calls),
+        "mutating": sum(1 for call in calls if call["mutating"]),
+        "by_action": dict(sorted(by_action.items())),
+    }
+
+
+def _cmd_start(args) -> int:
+    os.makedirs(args.state_dir, exist_ok=True)
+    pid_file = os.path.join(args.state_dir, "pid")
+    endpoint_file = os.path.join(args.state_dir, "endpoint")
+    if _running(args.state_dir):
+        with open(endpoint_file, encoding="utf-8") as handle:
+            print(handle.read().strip())
+        return 0
+    port = args.port or free_port()
+    emu = Emulator(port=port, log_path=os.path.join(args.state_dir, "server.log"))
+    emu.start()
+    with open(pid_file, "w", encoding="utf-8") as handle:
+        handle.write(f"{emu.proc.pid}\n")
+    with open(endpoint_file, "w", encoding="utf-8") as handle:
+        handle.write(emu.endpoint + "\n")
+    emu.proc = None  # keep it running after we exit
+    print(emu.endpoint)
+    return 0
+
+
+def _running(state_dir: str) -> int | None:
+    try:
+        with open(os.path.join(state_dir, "pid"), encoding="utf-8") as handle:
+            pid = int(handle.read().strip())
+        os.kill(pid, 0)
+        return pid
+    except (OSError, ValueError):
+        return None
+
+
+def _cmd_stop(args) -> int:
+    pid = _running(args.state_dir)
+    if pid:
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(100):
+            try:
+                os.kill(pid, 0)
+            except OSError:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, signal.SIGKILL)
+        print(f"stopped the emulator (pid {pid})")
+    for name in ("pid", "endpoint"):
+        try:
+            os.unlink(os.path.join(args.state_dir, name))
+        except FileNotFoundError:
+            pass
+    return 0
+
+
+def _cmd_status(args) -> int:
+    pid = _running(args.state_dir)
+    if not pid:
+        print("not running")
+        return 1
+    with open(os.path.join(args.state_dir, "endpoint"), encoding="utf-8") as handle:
+        endpoint = handle.read().strip()
+    print(f"{endpoint} (pid {pid}); calls so far: {json.dumps(summarize(_request(endpoint, '/_emu/calls')))}")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("start", "stop", "status"):
+        cmd = sub.add_parser(name)
+        cmd.add_argument("--state-dir", default=DEFAULT_STATE_DIR)
+        if name == "start":
+            cmd.add_argument("--port", type=int, default=0)
+    cmd = sub.add_parser("serve")
+    cmd.add_argument("--port", type=int, default=0)
+    cmd.add_argument("--ready-file")
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        serve(args.port, args.ready_file)
+        return 0
+    return {"start": _cmd_start, "stop": _cmd_stop, "status": _cmd_status}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

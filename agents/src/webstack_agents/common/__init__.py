@@ -1,0 +1,1 @@
+"""Plumbing shared by the webstack agents: configuration, logging, metrics, status files, AWS clients."""

@@ -32,10 +32,11 @@ def tag_specifications(resource_type, tags):
 
 
 def layer_filters(ctx):
-    return [
-        {"Name": "tag:%s" % TAG_ENVIRONMENT, "Values": [ctx.environment]},
-        {"Name": "tag:%s" % TAG_LAYER, "Values": [ctx.layer]},
-    ]
+    """Filters for this environment's resources of this layer (of every layer when ctx.layer is None)."""
+    filters = [{"Name": "tag:%s" % TAG_ENVIRONMENT, "Values": [ctx.environment]}]
+    if ctx.layer:
+        filters.append({"Name": "tag:%s" % TAG_LAYER, "Values": [ctx.layer]})
+    return filters
 
 
 def client_token():

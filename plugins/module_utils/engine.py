@@ -272,7 +272,7 @@ class Context:
             TAG_ENVIRONMENT: self.environment,
             TAG_LAYER: self.layer,
             TAG_RESOURCE: key,
-            "Name": "%s-%s" % (self.environment, key),
+            "Name": "%s-%s" % (self.environment, key.replace("_", "-")),
         }
 
     def tags_for(self, key):
@@ -325,8 +325,10 @@ class Engine:
     def plan(self, desired):
         """``desired``: {kind name: {key: Desired}} for every kind (missing kinds mean 'none')."""
         changes = []
+        deletes_by_kind = []
         planned_ids = {}
         for kind in self.kinds:
+            deletes = []
             wanted = desired.get(kind.name, {})
             existing = self.current.get(kind.name, {})
             ids = planned_ids.setdefault(kind.name, {})
@@ -372,11 +374,14 @@ class Engine:
                 have = existing[key]
                 before = dict((f, (v, None)) for f, v in have.fields.items())
                 before["tags"] = (have.tags, {})
-                changes.append(Change(DELETE, kind.name, key, have.id, before))
+                deletes.append(Change(DELETE, kind.name, key, have.id, before))
             for index, extra in enumerate(self.duplicates.get(kind.name, [])):
                 before = dict((f, (v, None)) for f, v in extra.fields.items())
-                changes.append(Change(DELETE, kind.name, "%s#duplicate-%d" % (extra.key, index + 1), extra.id, before))
-        return Plan(changes)
+                deletes.append(Change(DELETE, kind.name, "%s#duplicate-%d" % (extra.key, index + 1), extra.id, before))
+            deletes_by_kind.append(deletes)
+        # In the order apply runs them: deletes last kind first, then creates and updates first kind first.
+        ordered = [change for deletes in reversed(deletes_by_kind) for change in deletes]
+        return Plan(ordered + changes)
 
     # -- apply -------------------------------------------------------------------------------
     def apply(self, plan, desired):

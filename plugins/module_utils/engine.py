@@ -389,13 +389,18 @@ class Engine:
         ctx = self.ctx
         ids = dict((name, dict((k, c.id) for k, c in found.items())) for name, found in self.current.items())
         for kind in reversed(self.kinds):
-            doomed = [c for c in plan.changes if c.kind == kind.name and c.action in (DELETE, REPLACE)]
+            # plain deletes are planned in reverse already; replacements are listed in creation order
+            doomed = [c for c in plan.changes if c.kind == kind.name and c.action == DELETE]
+            doomed += reversed([c for c in plan.changes if c.kind == kind.name and c.action == REPLACE])
             if not doomed:
                 continue
             for change in doomed:
                 current = self._current_for(change)
                 kind.delete(ctx, current)
-                ctx.applied.append("delete %s %s" % (kind.name, change.key))
+                if change.action == DELETE:
+                    ctx.applied.append("delete %s %s" % (kind.name, change.key))
+                else:
+                    ctx.applied.append("replace %s %s: old one deleted" % (kind.name, change.key))
                 ids.get(kind.name, {}).pop(change.key, None)
             kind.wait_deleted(ctx, [c.id for c in doomed])
 

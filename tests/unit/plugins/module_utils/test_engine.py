@@ -1,0 +1,227 @@
+"""The engine's planning and applying, with in-memory resource kinds (no AWS)."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.webstack.aws.plugins.module_utils.engine import (
+    CREATE,
+    DELETE,
+    REPLACE,
+    UPDATE,
+    Context,
+    Current,
+    Desired,
+    Engine,
+    EngineError,
+    Kind,
+    Ref,
+    Unknown,
+    tag_changes,
+)
+
+
+class Store:
+    """A fake cloud: id -> (kind, key, fields, tags), and a log of mutating calls."""
+
+    def __init__(self):
+        self.items = {}
+        self.calls = []
+        self.counter = 0
+
+    def new_id(self, prefix):
+        self.counter += 1
+        return "%s-%d" % (prefix, self.counter)
+
+
+class MemKind(Kind):
+    def __init__(self, name, store, create_only=(), updatable=()):
+        self.name = name
+        self.store = store
+        self.create_only = create_only
+        self.updatable = updatable
+
+    def read(self, ctx):
+        return [Current(key, id_, dict(fields), dict(tags)) for id_, (kind, key, fields, tags) in
+                self.store.items.items() if kind == self.name]
+
+    def create(self, ctx, key, fields, tags):
+        new = self.store.new_id(self.name)
+        self.store.items[new] = (self.name, key, dict(fields), dict(tags))
+        self.store.calls.append(("create", self.name, key))
+        return new
+
+    def update(self, ctx, current, fields, changed):
+        kind, key, have, tags = self.store.items[current.id]
+        for field in changed:
+            have[field] = fields[field]
+        self.store.calls.append(("update", self.name, key, tuple(sorted(changed))))
+
+    def delete(self, ctx, current):
+        del self.store.items[current.id]
+        self.store.calls.append(("delete", self.name, current.key))
+
+    def set_tags(self, ctx, current, add, remove):
+        tags = self.store.items[current.id][3]
+        tags.update(add)
+        for key in remove:
+            tags.pop(key)
+        self.store.calls.append(("tags", self.name, current.key))
+
+
+def make(store, purge_tags=True):
+    ctx = Context("env1", "test", purge_tags=purge_tags)
+    kinds = [MemKind("net", store, create_only=("cidr",), updatable=("dns",)),
+             MemKind("sub", store, create_only=("net_id", "cidr"), updatable=("public",))]
+    return ctx, Engine(ctx, kinds)
+
+
+def desired(cidr="10.0.0.0/16", dns=True, subs=("a", "b"), public=False, tags=None):
+    tags = tags if tags is not None else {"team": "x"}
+    return {
+        "net": {"main": Desired({"cidr": cidr, "dns": dns}, dict(tags))},
+        "sub": dict((s, Desired({"net_id": Ref("net", "main"), "cidr": "10.0.%d.0/24" % i, "public": public},
+                                dict(tags))) for i, s in enumerate(subs)),
+    }
+
+
+def converge(store, want, **kw):
+    ctx, engine = make(store, **kw)
+    engine.read()
+    plan = engine.plan(want)
+    engine.apply(plan, want)
+    return plan, ctx
+
+
+def test_create_plan_has_unknown_ids_for_children_and_applies_in_order():
+    store = Store()
+    ctx, engine = make(store)
+    engine.read()
+    plan = engine.plan(desired())
+    assert [(c.action, c.kind, c.key) for c in plan.changes] == [
+        (CREATE, "net", "main"), (CREATE, "sub", "a"), (CREATE, "sub", "b")]
+    net_id = plan.changes[1].fields["net_id"][1]
+    assert isinstance(net_id, Unknown)
+    assert plan.to_list()[1]["fields"]["net_id"]["after"] == "(known after apply: net main)"
+    engine.apply(plan, desired())
+    assert store.calls == [("create", "net", "main"), ("create", "sub", "a"), ("create", "sub", "b")]
+    subs = [v for v in store.items.values() if v[0] == "sub"]
+    assert {s[2]["net_id"] for s in subs} == {"net-1"}
+    assert ctx.applied == ["create net main", "create sub a", "create sub b"]
+
+
+def test_second_plan_is_empty_and_apply_makes_no_call():
+    store = Store()
+    converge(store, desired())
+    store.calls.clear()
+    plan, ctx = converge(store, desired())
+    assert plan.changes == []
+    assert not plan.changed
+    assert store.calls == []
+    assert ctx.applied == []
+
+
+def test_update_in_place_names_only_changed_fields():
+    store = Store()
+    converge(store, desired())
+    store.calls.clear()
+    plan, _ = converge(store, desired(dns=False, public=True))
+    assert [(c.action, c.kind, c.key, sorted(c.fields)) for c in plan.changes] == [
+        (UPDATE, "net", "main", ["dns"]), (UPDATE, "sub", "a", ["public"]), (UPDATE, "sub", "b", ["public"])]
+    assert plan.changes[0].fields["dns"] == (True, False)
+    assert ("update", "net", "main", ("dns",)) in store.calls
+
+
+def test_create_only_change_is_a_replacement_that_cascades_to_children():
+    store = Store()
+    converge(store, desired())
+    store.calls.clear()
+    ctx, engine = make(store)
+    engine.read()
+    plan = engine.plan(desired(cidr="10.1.0.0/16"))
+    assert [(c.action, c.key) for c in plan.changes] == [(REPLACE, "main"), (REPLACE, "a"), (REPLACE, "b")]
+    assert plan.changes[0].replace_reasons == ["cidr"]
+    assert plan.changes[1].replace_reasons == ["net_id"]
+    engine.apply(plan, desired(cidr="10.1.0.0/16"))
+    # children deleted before the parent, then the parent created before the children
+    assert store.calls[:3] == [("delete", "sub", "b"), ("delete", "sub", "a"), ("delete", "net", "main")]
+    assert [c[0] for c in store.calls[3:]] == ["create"] * 3
+
+
+def test_removed_resources_are_deleted_children_first():
+    store = Store()
+    converge(store, desired(subs=("a", "b", "c")))
+    store.calls.clear()
+    plan, _ = converge(store, {})
+    assert [(c.action, c.kind) for c in plan.changes] == [(DELETE, "sub")] * 3 + [(DELETE, "net")]
+    assert store.items == {}
+
+
+def test_shrinking_deletes_only_what_is_no_longer_wanted():
+    store = Store()
+    converge(store, desired(subs=("a", "b", "c")))
+    store.calls.clear()
+    plan, _ = converge(store, desired(subs=("a", "b")))
+    assert [(c.action, c.key) for c in plan.changes] == [(DELETE, "c")]
+
+
+def test_duplicates_from_an_interrupted_run_are_converged_to_one():
+    store = Store()
+    converge(store, desired())
+    store.items["sub-99"] = ("sub", "a", {"net_id": "net-1", "cidr": "10.0.0.0/24", "public": False}, {})
+    plan, _ = converge(store, desired())
+    assert [(c.action, c.key, c.id) for c in plan.changes] == [(DELETE, "a#duplicate-1", "sub-99")]
+
+
+def test_tags_purge_and_keep():
+    store = Store()
+    converge(store, desired(tags={"team": "x", "old": "1"}))
+    plan, _ = converge(store, desired(tags={"team": "y"}), purge_tags=False)
+    net = plan.of("net", "main")
+    assert net.fields["tags"] == ({"team": "x", "old": "1"}, {"team": "y", "old": "1"})
+    plan, _ = converge(store, desired(tags={"team": "y"}))
+    assert plan.of("net", "main").fields["tags"][1] == {"team": "y"}
+
+
+def test_tag_changes_never_touch_aws_tags():
+    add, remove, after = tag_changes({"aws:cloudformation:stack": "s", "a": "1"}, {"b": "2"}, purge=True)
+    assert add == {"b": "2"}
+    assert remove == ["a"]
+    assert after == {"aws:cloudformation:stack": "s", "b": "2"}
+
+
+def test_diff_renders_before_and_after_per_resource():
+    store = Store()
+    converge(store, desired())
+    ctx, engine = make(store)
+    engine.read()
+    diff = engine.plan(desired(dns=False)).diff()
+    assert diff["before"] == {"net main": {"dns": True}}
+    assert diff["after"] == {"net main": {"dns": False}}
+
+
+def test_poll_timeout_names_what_is_pending():
+    now = [0.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    ctx = Context("env1", "test", wait_timeout=30, sleep=sleep, clock=lambda: now[0])
+    with pytest.raises(EngineError) as err:
+        ctx.poll("NAT gateways to become available", lambda: ["NAT gateway nat-1 (pending)"])
+    assert "still pending: NAT gateway nat-1 (pending)" in str(err.value)
+    assert "wait_timeout" in str(err.value)
+
+
+def test_poll_returns_when_nothing_is_pending():
+    states = [["x"], ["x"], []]
+    ctx = Context("env1", "test", sleep=lambda s: None)
+    ctx.poll("things", lambda: states.pop(0))
+    assert states == []
+
+
+def test_system_tags_are_always_enforced_and_named():
+    ctx = Context("shop", "network", user_tags={"team": "x"})
+    assert ctx.tags_for("load_balancer") == {
+        "team": "x", "webstack:environment": "shop", "webstack:layer": "network",
+        "webstack:resource": "load_balancer", "Name": "shop-load-balancer"}

@@ -159,20 +159,19 @@ def load(
     """Merge defaults < file < environment < overrides, reject unknown names, and validate every option."""
     by_name = {option.name: option for option in options}
     environ = os.environ if environ is None else environ
-    raw: dict[str, Any] = {}
-    for layer, label in ((file_values or {}, source), (overrides or {}, "overrides")):
-        for key, _value in layer.items():
+    file_values = file_values or {}
+    overrides = overrides or {}
+    for layer, label in ((file_values, source), (overrides, "overrides")):
+        for key in layer:
             if key not in by_name:
                 hint = difflib.get_close_matches(str(key), list(by_name), n=1)
                 suggestion = f" (did you mean {hint[0]}?)" if hint else ""
                 raise ConfigError(f"unknown option {key!r} in {label}{suggestion}")
-        if layer is file_values:
-            raw.update(layer)
-            for option in options:
-                if option.env and option.env in environ:
-                    raw[option.name] = environ[option.env]
-        else:
-            raw.update(layer)
+    raw: dict[str, Any] = dict(file_values)
+    for option in options:
+        if option.env and option.env in environ:
+            raw[option.name] = environ[option.env]
+    raw.update(overrides)
     values: dict[str, Any] = {}
     for option in options:
         values[option.name] = coerce(option, raw.get(option.name))

@@ -62,7 +62,7 @@ class PlaybookRun:
 
     def task(self, name):
         """The localhost result of the task called ``name`` (the last one, when it ran more than once)."""
-        found = [r for r in self.results.get("__tasks__", []) if r["name"] == name]
+        found = [r for r in self.results.get("__tasks__", []) if r["name"] == name or r["name"].endswith(" : " + name)]
         if not found:
             raise KeyError("no task named %r ran; tasks: %s" % (name, [r["name"] for r in self.results["__tasks__"]]))
         return found[-1]["result"]

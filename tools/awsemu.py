@@ -204,7 +204,7 @@ def serve(port: int, ready_file: str | None = None) -> None:
 
 def _request(endpoint: str, path: str, method: str = "GET", payload=None, timeout: float = 10.0):
     data = json.dumps(payload).encode() if payload is not None else (b"" if method != "GET" else None)
-    req = urllib.request.Request(endpoint + path, data=data, method=method)
+    req = urllib.request.Request(endpoint + path, data=data, method=method)  # noqa: S310 - loopback only
     req.add_header("Content-Type", "application/json")
     with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - loopback only
         return json.loads(resp.read() or b"null")
@@ -275,9 +275,9 @@ def wait_ready(endpoint: str, timeout: float, proc: subprocess.Popen | None = No
         try:
             _request(endpoint, "/_emu/faults", timeout=2)
             return
-        except (urllib.error.URLError, ConnectionError, OSError):
+        except (urllib.error.URLError, ConnectionError, OSError) as exc:
             if proc is not None and proc.poll() is not None:
-                raise RuntimeError(f"the emulator exited with status {proc.returncode} before answering")
+                raise RuntimeError(f"the emulator exited with status {proc.returncode} before answering") from exc
             if time.monotonic() > deadline:
                 raise RuntimeError(f"the emulator did not answer on {endpoint} within {timeout:.0f} s") from None
             time.sleep(0.1)

@@ -32,7 +32,7 @@ def aws_env(endpoint: str) -> dict:
     env.update(
         AWS_ENDPOINT_URL=endpoint,
         AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - a dummy key for the local emulator
         AWS_DEFAULT_REGION="us-east-1",
         ANSIBLE_COLLECTIONS_PATH=ensure_collection_link(),
         ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
@@ -80,8 +80,7 @@ def run_playbook(playbook, endpoint, *args, extra_vars=None, inventory=None, jso
         env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.builtin.json"
         env["ANSIBLE_CALLBACK_RESULT_FORMAT"] = "json"
     started = time.monotonic()
-    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                          check=False)
+    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
     seconds = time.monotonic() - started
     results = {}
     if json_output and proc.stdout.strip().startswith("{"):
@@ -94,6 +93,8 @@ def run_playbook(playbook, endpoint, *args, extra_vars=None, inventory=None, jso
         results = {"__tasks__": tasks, "__stats__": data.get("stats", {})}
     run = PlaybookRun(proc.returncode, proc.stdout, proc.stderr, seconds, results)
     if check and proc.returncode != 0:
-        raise RuntimeError("ansible-playbook %s failed (%d):\n%s\n%s" % (playbook, proc.returncode,
-                                                                         proc.stdout[-6000:], proc.stderr[-3000:]))
+        raise RuntimeError(
+            "ansible-playbook %s failed (%d):\n%s\n%s"
+            % (playbook, proc.returncode, proc.stdout[-6000:], proc.stderr[-3000:])
+        )
     return run

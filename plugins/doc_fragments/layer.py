@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: webstack.aws contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 

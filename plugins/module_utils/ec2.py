@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: webstack.aws contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """EC2 resource kinds: VPC, internet gateway, subnet, Elastic IP, NAT gateway, route table, security group.
@@ -53,7 +52,8 @@ class Ec2Kind(Kind):
 
     def set_tags(self, ctx, current, add, remove):
         if add:
-            ctx.call("ec2", "create_tags", Resources=[current.id], Tags=[{"Key": k, "Value": v} for k, v in add.items()])
+            tags = [{"Key": k, "Value": v} for k, v in add.items()]
+            ctx.call("ec2", "create_tags", Resources=[current.id], Tags=tags)
         if remove:
             ctx.call("ec2", "delete_tags", Resources=[current.id], Tags=[{"Key": k} for k in remove])
 
@@ -78,8 +78,9 @@ class Vpc(Ec2Kind):
         return found
 
     def create(self, ctx, key, fields, tags):
-        vpc = ctx.call("ec2", "create_vpc", CidrBlock=fields["cidr_block"],
-                       TagSpecifications=tag_specifications("vpc", tags))["Vpc"]
+        vpc = ctx.call(
+            "ec2", "create_vpc", CidrBlock=fields["cidr_block"], TagSpecifications=tag_specifications("vpc", tags)
+        )["Vpc"]
         defaults = {"enable_dns_support": True, "enable_dns_hostnames": False}
         changed = [f for f in self.updatable if fields[f] != defaults[f]]
         self._modify(ctx, vpc["VpcId"], fields, changed)
@@ -87,7 +88,10 @@ class Vpc(Ec2Kind):
 
     def _modify(self, ctx, vpc_id, fields, changed):
         # ModifyVpcAttribute takes one attribute per call, and support must be on before hostnames.
-        for field, param in (("enable_dns_support", "EnableDnsSupport"), ("enable_dns_hostnames", "EnableDnsHostnames")):
+        for field, param in (
+            ("enable_dns_support", "EnableDnsSupport"),
+            ("enable_dns_hostnames", "EnableDnsHostnames"),
+        ):
             if field in changed:
                 ctx.call("ec2", "modify_vpc_attribute", VpcId=vpc_id, **{param: {"Value": fields[field]}})
 
@@ -111,8 +115,9 @@ class InternetGateway(Ec2Kind):
         return found
 
     def create(self, ctx, key, fields, tags):
-        igw = ctx.call("ec2", "create_internet_gateway",
-                       TagSpecifications=tag_specifications("internet-gateway", tags))["InternetGateway"]
+        igw = ctx.call(
+            "ec2", "create_internet_gateway", TagSpecifications=tag_specifications("internet-gateway", tags)
+        )["InternetGateway"]
         ctx.call("ec2", "attach_internet_gateway", InternetGatewayId=igw["InternetGatewayId"], VpcId=fields["vpc_id"])
         return igw["InternetGatewayId"]
 
@@ -146,16 +151,25 @@ class Subnet(Ec2Kind):
         return found
 
     def create(self, ctx, key, fields, tags):
-        subnet = ctx.call("ec2", "create_subnet", VpcId=fields["vpc_id"], CidrBlock=fields["cidr_block"],
-                          AvailabilityZone=fields["availability_zone"],
-                          TagSpecifications=tag_specifications("subnet", tags))["Subnet"]
+        subnet = ctx.call(
+            "ec2",
+            "create_subnet",
+            VpcId=fields["vpc_id"],
+            CidrBlock=fields["cidr_block"],
+            AvailabilityZone=fields["availability_zone"],
+            TagSpecifications=tag_specifications("subnet", tags),
+        )["Subnet"]
         if fields.get("map_public_ip_on_launch"):
             self._modify(ctx, subnet["SubnetId"], fields)
         return subnet["SubnetId"]
 
     def _modify(self, ctx, subnet_id, fields):
-        ctx.call("ec2", "modify_subnet_attribute", SubnetId=subnet_id,
-                 MapPublicIpOnLaunch={"Value": bool(fields["map_public_ip_on_launch"])})
+        ctx.call(
+            "ec2",
+            "modify_subnet_attribute",
+            SubnetId=subnet_id,
+            MapPublicIpOnLaunch={"Value": bool(fields["map_public_ip_on_launch"])},
+        )
 
     def update(self, ctx, current, fields, changed):
         self._modify(ctx, current.id, fields)
@@ -179,8 +193,9 @@ class ElasticIp(Ec2Kind):
         return field == "public_ip" or before == after
 
     def create(self, ctx, key, fields, tags):
-        answer = ctx.call("ec2", "allocate_address", Domain="vpc",
-                          TagSpecifications=tag_specifications("elastic-ip", tags))
+        answer = ctx.call(
+            "ec2", "allocate_address", Domain="vpc", TagSpecifications=tag_specifications("elastic-ip", tags)
+        )
         ctx.shared.setdefault("public_ips", {})[answer["AllocationId"]] = answer.get("PublicIp")
         return answer["AllocationId"]
 
@@ -210,8 +225,14 @@ class NatGateway(Ec2Kind):
         return before == after
 
     def create(self, ctx, key, fields, tags):
-        nat = ctx.call("ec2", "create_nat_gateway", SubnetId=fields["subnet_id"], AllocationId=fields["allocation_id"],
-                       ClientToken=client_token(), TagSpecifications=tag_specifications("natgateway", tags))
+        nat = ctx.call(
+            "ec2",
+            "create_nat_gateway",
+            SubnetId=fields["subnet_id"],
+            AllocationId=fields["allocation_id"],
+            ClientToken=client_token(),
+            TagSpecifications=tag_specifications("natgateway", tags),
+        )
         return nat["NatGateway"]["NatGatewayId"]
 
     def delete(self, ctx, current):
@@ -274,8 +295,13 @@ class RouteTable(Ec2Kind):
         return before == after
 
     def create(self, ctx, key, fields, tags):
-        table = ctx.call("ec2", "create_route_table", VpcId=fields["vpc_id"], ClientToken=client_token(),
-                         TagSpecifications=tag_specifications("route-table", tags))["RouteTable"]
+        table = ctx.call(
+            "ec2",
+            "create_route_table",
+            VpcId=fields["vpc_id"],
+            ClientToken=client_token(),
+            TagSpecifications=tag_specifications("route-table", tags),
+        )["RouteTable"]
         empty = {"vpc_id": fields["vpc_id"], "routes": {}, "subnet_ids": []}
         self.update(ctx, Current(key, table["RouteTableId"], empty), fields, ["routes", "subnet_ids"])
         return table["RouteTableId"]
@@ -294,11 +320,21 @@ class RouteTable(Ec2Kind):
                 ctx.call("ec2", "delete_route", RouteTableId=current.id, DestinationCidrBlock=destination)
             for destination, target in sorted(want.items()):
                 if destination not in have:
-                    ctx.call("ec2", "create_route", RouteTableId=current.id, DestinationCidrBlock=destination,
-                             **self._target(target))
+                    ctx.call(
+                        "ec2",
+                        "create_route",
+                        RouteTableId=current.id,
+                        DestinationCidrBlock=destination,
+                        **self._target(target),
+                    )
                 elif have[destination] != target:
-                    ctx.call("ec2", "replace_route", RouteTableId=current.id, DestinationCidrBlock=destination,
-                             **self._target(target))
+                    ctx.call(
+                        "ec2",
+                        "replace_route",
+                        RouteTableId=current.id,
+                        DestinationCidrBlock=destination,
+                        **self._target(target),
+                    )
         if "subnet_ids" in changed:
             have, want = set(current.fields.get("subnet_ids") or []), set(fields.get("subnet_ids") or [])
             for subnet_id in sorted(have - want):
@@ -308,8 +344,9 @@ class RouteTable(Ec2Kind):
             for subnet_id in sorted(want - have):
                 association = associations.get(subnet_id)
                 if association:  # explicitly associated with another of our tables: move it
-                    answer = ctx.call("ec2", "replace_route_table_association", AssociationId=association,
-                                      RouteTableId=current.id)
+                    answer = ctx.call(
+                        "ec2", "replace_route_table_association", AssociationId=association, RouteTableId=current.id
+                    )
                     associations[subnet_id] = answer["NewAssociationId"]
                 else:
                     answer = ctx.call("ec2", "associate_route_table", RouteTableId=current.id, SubnetId=subnet_id)
@@ -413,9 +450,14 @@ class SecurityGroup(Ec2Kind):
         return before == after
 
     def create(self, ctx, key, fields, tags):
-        group_id = ctx.call("ec2", "create_security_group", GroupName=fields["group_name"], VpcId=fields["vpc_id"],
-                            Description=fields["description"],
-                            TagSpecifications=tag_specifications("security-group", tags))["GroupId"]
+        group_id = ctx.call(
+            "ec2",
+            "create_security_group",
+            GroupName=fields["group_name"],
+            VpcId=fields["vpc_id"],
+            Description=fields["description"],
+            TagSpecifications=tag_specifications("security-group", tags),
+        )["GroupId"]
         # A new group comes with AWS's default egress rule (all traffic to 0.0.0.0/0).
         default_egress = [{"protocol": "-1", "cidr": "0.0.0.0/0", "description": ""}]
         empty = dict(fields, ingress=[], egress=default_egress)

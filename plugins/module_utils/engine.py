@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: webstack.aws contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The engine every webstack.aws module shares: read, plan, apply.
@@ -234,8 +233,19 @@ def tag_changes(current_tags, desired_tags, purge):
 class Context:
     """What a kind needs while reading and applying: clients, names, options, and the shared state."""
 
-    def __init__(self, environment, layer, clients=None, check_mode=False, wait=True, wait_timeout=600,
-                 purge_tags=True, user_tags=None, sleep=time.sleep, clock=time.monotonic):
+    def __init__(
+        self,
+        environment,
+        layer,
+        clients=None,
+        check_mode=False,
+        wait=True,
+        wait_timeout=600,
+        purge_tags=True,
+        user_tags=None,
+        sleep=time.sleep,
+        clock=time.monotonic,
+    ):
         self.environment = environment
         self.layer = layer
         self.clients = clients or {}

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: webstack.aws contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The firewall layer: the security-group chain of one environment.
@@ -60,8 +59,9 @@ def validate(params, check_mode=False):
     groups = params["groups"]
     for needed in ("load_balancer", "instance"):
         if needed not in groups:
-            raise ValidationError("groups", "must include %r: the chain starts with the load balancer and the "
-                                  "instances" % needed)
+            raise ValidationError(
+                "groups", "must include %r: the chain starts with the load balancer and the instances" % needed
+            )
     if not params["load_balancer_ports"]:
         raise ValidationError("load_balancer_ports", "give at least one port (for example [80, 443])")
     for index, value in enumerate(params["load_balancer_ports"]):
@@ -73,15 +73,17 @@ def validate(params, check_mode=False):
     for index, rule in enumerate(params["extra_ingress"]):
         option = "extra_ingress[%d]" % index
         if rule["group"] not in groups:
-            raise ValidationError(option + ".group", "%r is not one of the groups being managed (%s)"
-                                  % (rule["group"], ", ".join(groups)))
+            raise ValidationError(
+                option + ".group", "%r is not one of the groups being managed (%s)" % (rule["group"], ", ".join(groups))
+            )
         if bool(rule.get("cidr")) == bool(rule.get("source_group")):
             raise ValidationError(option, "give exactly one of 'cidr' or 'source_group' as the source")
         if rule.get("cidr"):
             validation.any_network(rule["cidr"], option + ".cidr")
         if rule.get("source_group") and rule["source_group"] not in groups:
-            raise ValidationError(option + ".source_group", "%r is not one of the groups being managed"
-                                  % rule["source_group"])
+            raise ValidationError(
+                option + ".source_group", "%r is not one of the groups being managed" % rule["source_group"]
+            )
         if rule["protocol"] in ("tcp", "udp"):
             if rule.get("port") is None:
                 raise ValidationError(option + ".port", "is required for protocol %s" % rule["protocol"])
@@ -91,8 +93,9 @@ def validate(params, check_mode=False):
                 if rule["to_port"] < rule["port"]:
                     raise ValidationError(option + ".to_port", "must not be below port %d" % rule["port"])
         elif rule.get("port") is not None or rule.get("to_port") is not None:
-            raise ValidationError(option + ".port", "ports apply only to tcp and udp; remove them for %s"
-                                  % rule["protocol"])
+            raise ValidationError(
+                option + ".port", "ports apply only to tcp and udp; remove them for %s" % rule["protocol"]
+            )
 
 
 def _rule(protocol, port, to_port=None, cidr=None, group=None, description=""):
@@ -126,29 +129,58 @@ class FirewallLayer(LayerSpec):
         for port in params["load_balancer_ports"]:
             for block in params["load_balancer_cidrs"]:
                 ingress["load_balancer"].append(
-                    _rule("tcp", port, cidr=block, description="port %d from %s" % (port, block)))
-        ingress["instance"].append(_rule("tcp", params["instance_port"], group=Ref("security_group", "load_balancer"),
-                                         description="app port from the load balancer"))
+                    _rule("tcp", port, cidr=block, description="port %d from %s" % (port, block))
+                )
+        ingress["instance"].append(
+            _rule(
+                "tcp",
+                params["instance_port"],
+                group=Ref("security_group", "load_balancer"),
+                description="app port from the load balancer",
+            )
+        )
         if "database" in groups:
-            ingress["database"].append(_rule("tcp", params["database_port"], group=Ref("security_group", "instance"),
-                                             description="database port from the instances"))
+            ingress["database"].append(
+                _rule(
+                    "tcp",
+                    params["database_port"],
+                    group=Ref("security_group", "instance"),
+                    description="database port from the instances",
+                )
+            )
         if "cache" in groups:
-            ingress["cache"].append(_rule("tcp", params["cache_port"], group=Ref("security_group", "instance"),
-                                          description="cache port from the instances"))
+            ingress["cache"].append(
+                _rule(
+                    "tcp",
+                    params["cache_port"],
+                    group=Ref("security_group", "instance"),
+                    description="cache port from the instances",
+                )
+            )
         for rule in params["extra_ingress"]:
             source = Ref("security_group", rule["source_group"]) if rule.get("source_group") else None
-            ingress[rule["group"]].append(_rule(rule["protocol"], rule.get("port"), rule.get("to_port"),
-                                                cidr=rule.get("cidr"), group=source,
-                                                description=rule.get("description")))
+            ingress[rule["group"]].append(
+                _rule(
+                    rule["protocol"],
+                    rule.get("port"),
+                    rule.get("to_port"),
+                    cidr=rule.get("cidr"),
+                    group=source,
+                    description=rule.get("description"),
+                )
+            )
         want = {"security_group": {}}
         for group in groups:
-            want["security_group"][group] = Desired({
-                "vpc_id": params["vpc_id"] or Unknown("vpc_id from the network layer"),
-                "group_name": "%s-%s" % (env, group.replace("_", "-")),
-                "description": DESCRIPTIONS[group] % env,
-                "ingress": ingress[group],
-                "egress": list(ALL_EGRESS),
-            }, ctx.tags_for(group))
+            want["security_group"][group] = Desired(
+                {
+                    "vpc_id": params["vpc_id"] or Unknown("vpc_id from the network layer"),
+                    "group_name": "%s-%s" % (env, group.replace("_", "-")),
+                    "description": DESCRIPTIONS[group] % env,
+                    "ingress": ingress[group],
+                    "egress": list(ALL_EGRESS),
+                },
+                ctx.tags_for(group),
+            )
         self.groups = groups
         return want
 

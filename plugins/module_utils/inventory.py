@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: webstack.aws contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Everything tagged with an environment, across layers: what teardown verifies is gone."""
@@ -27,11 +26,13 @@ def read_environment(ctx):
         for kind_class in KINDS[service]:
             kind = kind_class()
             for item in kind.read(ctx):
-                found.append({
-                    "kind": kind.name,
-                    "key": item.key,
-                    "id": item.id,
-                    "layer": item.tags.get(TAG_LAYER),
-                    "tags": item.tags,
-                })
+                found.append(
+                    {
+                        "kind": kind.name,
+                        "key": item.key,
+                        "id": item.id,
+                        "layer": item.tags.get(TAG_LAYER),
+                        "tags": item.tags,
+                    }
+                )
     return found

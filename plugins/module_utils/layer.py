@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: webstack.aws contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """How a layer module runs: validate, read, plan, (apply), report.  Shared by every module."""
@@ -91,8 +90,12 @@ def run_layer(spec, argument_spec, **module_kwargs):
         replacements = plan.replacements()
         if replacements and not params.get("allow_replacement"):
             details = "; ".join(
-                "%s %s (%s)" % (c.kind, c.key, ", ".join(
-                    "%s %s -> %s" % (f, c.fields[f][0], c.fields[f][1]) for f in c.replace_reasons))
+                "%s %s (%s)"
+                % (
+                    c.kind,
+                    c.key,
+                    ", ".join("%s %s -> %s" % (f, c.fields[f][0], c.fields[f][1]) for f in c.replace_reasons),
+                )
                 for c in replacements
             )
             module.fail_json(

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: webstack.aws contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The network layer: VPC, subnets in three tiers per AZ, internet gateway, NAT gateways, routes."""
@@ -56,8 +55,9 @@ def validate(params):
             raise ValidationError("availability_zones", "lists a zone twice: %s" % ", ".join(zones))
         if params.get("az_count") not in (None, len(zones)):
             raise ValidationError(
-                "az_count", "is %s but availability_zones lists %d zones; give one or the other" % (
-                    params["az_count"], len(zones)))
+                "az_count",
+                "is %s but availability_zones lists %d zones; give one or the other" % (params["az_count"], len(zones)),
+            )
     count = len(zones) if zones else zone_count(params)
     validation.in_range(count, "az_count", 1, cidr.AZ_SLOTS)
     explicit = params.get("subnets")
@@ -68,8 +68,10 @@ def validate(params):
         blocks = explicit.get(tier) or []
         option = "subnets.%s" % tier
         if len(blocks) != count:
-            raise ValidationError(option, "lists %d CIDR blocks but there are %d availability zones; give one per zone"
-                                  % (len(blocks), count))
+            raise ValidationError(
+                option,
+                "lists %d CIDR blocks but there are %d availability zones; give one per zone" % (len(blocks), count),
+            )
         for index, block in enumerate(blocks):
             net = validation.ipv4_network(block, option, min_prefix=16, max_prefix=28)
             if not net.subnet_of(vpc):
@@ -85,21 +87,28 @@ def zone_count(params):
 
 def choose_zones(ctx, params):
     """The AZs to use: the ones given (checked to exist), or the first ``az_count`` of the region."""
-    answer = ctx.call("ec2", "describe_availability_zones",
-                      Filters=[{"Name": "state", "Values": ["available"]}, {"Name": "zone-type",
-                                                                             "Values": ["availability-zone"]}])
+    answer = ctx.call(
+        "ec2",
+        "describe_availability_zones",
+        Filters=[{"Name": "state", "Values": ["available"]}, {"Name": "zone-type", "Values": ["availability-zone"]}],
+    )
     available = sorted(z["ZoneName"] for z in answer["AvailabilityZones"])
     wanted = params.get("availability_zones")
     if wanted:
         unknown = [z for z in wanted if z not in available]
         if unknown:
-            raise ValidationError("availability_zones", "%s not available in this region (it has %s)" % (
-                ", ".join(unknown), ", ".join(available)))
+            raise ValidationError(
+                "availability_zones",
+                "%s not available in this region (it has %s)" % (", ".join(unknown), ", ".join(available)),
+            )
         return list(wanted)
     count = zone_count(params)
     if count > len(available):
-        raise ValidationError("az_count", "%d is more than the %d availability zones this region has (%s); lower it"
-                              % (count, len(available), ", ".join(available)))
+        raise ValidationError(
+            "az_count",
+            "%d is more than the %d availability zones this region has (%s); lower it"
+            % (count, len(available), ", ".join(available)),
+        )
     return available[:count]
 
 
@@ -119,50 +128,67 @@ class NetworkLayer(LayerSpec):
         self.zones = zones
         tags = ctx.tags_for
         vpc = Ref("vpc", "vpc")
-        want = {"vpc": {}, "internet_gateway": {}, "subnet": {}, "elastic_ip": {}, "nat_gateway": {},
-                "route_table": {}}
-        want["vpc"]["vpc"] = Desired({
-            "cidr_block": params["cidr_block"],
-            "enable_dns_support": params["enable_dns_support"],
-            "enable_dns_hostnames": params["enable_dns_hostnames"],
-        }, tags("vpc"))
+        want = {"vpc": {}, "internet_gateway": {}, "subnet": {}, "elastic_ip": {}, "nat_gateway": {}, "route_table": {}}
+        want["vpc"]["vpc"] = Desired(
+            {
+                "cidr_block": params["cidr_block"],
+                "enable_dns_support": params["enable_dns_support"],
+                "enable_dns_hostnames": params["enable_dns_hostnames"],
+            },
+            tags("vpc"),
+        )
         want["internet_gateway"]["igw"] = Desired({"vpc_id": vpc}, tags("igw"))
         for tier in TIERS:
             for index, zone in enumerate(zones):
                 key = "%s-%s" % (tier, zone)
-                want["subnet"][key] = Desired({
-                    "vpc_id": vpc,
-                    "cidr_block": self.blocks[tier][index],
-                    "availability_zone": zone,
-                    "map_public_ip_on_launch": params["map_public_ip_on_launch"] if tier == "public" else False,
-                }, dict(tags(key), **{"webstack:tier": tier}))
+                want["subnet"][key] = Desired(
+                    {
+                        "vpc_id": vpc,
+                        "cidr_block": self.blocks[tier][index],
+                        "availability_zone": zone,
+                        "map_public_ip_on_launch": params["map_public_ip_on_launch"] if tier == "public" else False,
+                    },
+                    dict(tags(key), **{"webstack:tier": tier}),
+                )
         nat_zones = {"one_per_az": zones, "single": zones[:1], "none": []}[params["nat_gateways"]]
         for zone in nat_zones:
             want["elastic_ip"]["nat-%s" % zone] = Desired({"domain": "vpc"}, tags("nat-%s" % zone))
-            want["nat_gateway"]["nat-%s" % zone] = Desired({
-                "subnet_id": Ref("subnet", "public-%s" % zone),
-                "allocation_id": Ref("elastic_ip", "nat-%s" % zone),
-            }, tags("nat-%s" % zone))
-        want["route_table"]["public"] = Desired({
-            "vpc_id": vpc,
-            "routes": {"0.0.0.0/0": Ref("internet_gateway", "igw")},
-            "subnet_ids": [Ref("subnet", "public-%s" % z) for z in zones],
-        }, tags("public"))
+            want["nat_gateway"]["nat-%s" % zone] = Desired(
+                {
+                    "subnet_id": Ref("subnet", "public-%s" % zone),
+                    "allocation_id": Ref("elastic_ip", "nat-%s" % zone),
+                },
+                tags("nat-%s" % zone),
+            )
+        want["route_table"]["public"] = Desired(
+            {
+                "vpc_id": vpc,
+                "routes": {"0.0.0.0/0": Ref("internet_gateway", "igw")},
+                "subnet_ids": [Ref("subnet", "public-%s" % z) for z in zones],
+            },
+            tags("public"),
+        )
         for zone in zones:
             routes = {}
             if nat_zones:
                 nat_zone = zone if zone in nat_zones else nat_zones[0]
                 routes["0.0.0.0/0"] = Ref("nat_gateway", "nat-%s" % nat_zone)
-            want["route_table"]["private-%s" % zone] = Desired({
+            want["route_table"]["private-%s" % zone] = Desired(
+                {
+                    "vpc_id": vpc,
+                    "routes": routes,
+                    "subnet_ids": [Ref("subnet", "private-%s" % zone)],
+                },
+                tags("private-%s" % zone),
+            )
+        want["route_table"]["database"] = Desired(
+            {
                 "vpc_id": vpc,
-                "routes": routes,
-                "subnet_ids": [Ref("subnet", "private-%s" % zone)],
-            }, tags("private-%s" % zone))
-        want["route_table"]["database"] = Desired({
-            "vpc_id": vpc,
-            "routes": {},
-            "subnet_ids": [Ref("subnet", "database-%s" % z) for z in zones],
-        }, tags("database"))
+                "routes": {},
+                "subnet_ids": [Ref("subnet", "database-%s" % z) for z in zones],
+            },
+            tags("database"),
+        )
         self.want = want
         return want
 
@@ -176,10 +202,16 @@ class NetworkLayer(LayerSpec):
         public_ips = dict(ctx.shared.get("public_ips", {}))
         for address in current.get("elastic_ip", {}).values():
             public_ips.setdefault(address.id, address.fields.get("public_ip"))
-        nat_ids = dict((key[len("nat-"):], value) for key, value in ids.get("nat_gateway", {}).items()
-                       if key in self.want["nat_gateway"])
-        eips = dict((key[len("nat-"):], {"allocation_id": value, "public_ip": public_ips.get(value)})
-                    for key, value in ids.get("elastic_ip", {}).items() if key in self.want["elastic_ip"])
+        nat_ids = dict(
+            (key[len("nat-") :], value)
+            for key, value in ids.get("nat_gateway", {}).items()
+            if key in self.want["nat_gateway"]
+        )
+        eips = dict(
+            (key[len("nat-") :], {"allocation_id": value, "public_ip": public_ips.get(value)})
+            for key, value in ids.get("elastic_ip", {}).items()
+            if key in self.want["elastic_ip"]
+        )
         return {
             "environment": ctx.environment,
             "vpc_id": ids.get("vpc", {}).get("vpc"),
@@ -190,6 +222,7 @@ class NetworkLayer(LayerSpec):
             "internet_gateway_id": ids.get("internet_gateway", {}).get("igw"),
             "nat_gateway_ids": nat_ids,
             "elastic_ips": eips,
-            "route_table_ids": dict((k, v) for k, v in ids.get("route_table", {}).items()
-                                    if k in self.want["route_table"]),
+            "route_table_ids": dict(
+                (k, v) for k, v in ids.get("route_table", {}).items() if k in self.want["route_table"]
+            ),
         }

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: webstack.aws contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Input checks that run before any AWS call.  Each error names the option and the fix."""
@@ -32,7 +31,9 @@ def ipv4_network(value, option, min_prefix=16, max_prefix=28):
     try:
         network = ipaddress.ip_network(value, strict=True)
     except (ValueError, TypeError) as exc:
-        raise ValidationError(option, "%r is not a valid IPv4 CIDR block (%s); write it like 10.0.0.0/16" % (value, exc))
+        raise ValidationError(
+            option, "%r is not a valid IPv4 CIDR block (%s); write it like 10.0.0.0/16" % (value, exc)
+        ) from None
     if network.version != 4:
         raise ValidationError(option, "%r is not an IPv4 CIDR block" % (value,))
     if not min_prefix <= network.prefixlen <= max_prefix:
@@ -48,7 +49,9 @@ def any_network(value, option):
     try:
         return ipaddress.ip_network(value, strict=True)
     except (ValueError, TypeError) as exc:
-        raise ValidationError(option, "%r is not a valid CIDR (%s); write it like 203.0.113.0/24" % (value, exc))
+        raise ValidationError(
+            option, "%r is not a valid CIDR (%s); write it like 203.0.113.0/24" % (value, exc)
+        ) from None
 
 
 def port(value, option):
@@ -66,8 +69,9 @@ def in_range(value, option, low, high):
 def no_overlaps(networks, option):
     """``networks``: list of (label, ip_network).  Fails naming the first two that overlap."""
     for index, (label, net) in enumerate(networks):
-        for other_label, other in networks[index + 1:]:
+        for other_label, other in networks[index + 1 :]:
             if net.overlaps(other):
                 raise ValidationError(
-                    option, "%s (%s) overlaps %s (%s); give each subnet its own range" % (label, net, other_label, other)
+                    option,
+                    "%s (%s) overlaps %s (%s); give each subnet its own range" % (label, net, other_label, other),
                 )

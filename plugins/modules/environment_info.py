@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: webstack.aws contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -96,6 +95,7 @@ except ImportError:  # handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
 from ansible_collections.webstack.aws.plugins.module_utils.engine import Context
 from ansible_collections.webstack.aws.plugins.module_utils.inventory import KINDS, read_environment
 from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError, environment_name

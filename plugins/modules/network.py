@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: webstack.aws contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -196,7 +195,9 @@ applied:
   elements: str
   sample: ["create vpc vpc", "create subnet public-us-east-1a"]
 network:
-  description: The network, as converged (ids are null in check mode for resources not created yet). Empty when O(state=absent).
+  description:
+    - The network, as converged (ids are null in check mode for resources not created yet).
+    - Empty when O(state=absent).
   returned: always
   type: dict
   contains:

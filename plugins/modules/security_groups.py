@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: webstack.aws contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 
@@ -26,7 +25,8 @@ options:
   vpc_id:
     description:
       - The VPC the groups belong to (the network layer's C(vpc_id)). Required when O(state=present).
-      - In check mode it may be null (the network is not created yet) - the plan then shows the VPC as known after apply.
+      - In check mode it may be null (the network is not created yet); the plan then shows the VPC as
+        known after apply.
     type: str
   groups:
     description: Which groups of the chain to manage. V(load_balancer) and V(instance) are always needed.
@@ -182,7 +182,9 @@ applied:
   elements: str
   sample: ["create security_group load_balancer"]
 security_groups:
-  description: The groups, as converged (ids are null in check mode for groups not created yet). Empty when O(state=absent).
+  description:
+    - The groups, as converged (ids are null in check mode for groups not created yet).
+    - Empty when O(state=absent).
   returned: always
   type: dict
   contains:

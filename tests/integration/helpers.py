@@ -35,13 +35,21 @@ class TaskRun:
 
 def run_task(emulator, module, args, check=False, diff=False, expect_failure=False):
     """One task ``webstack.aws.<module>`` with ``args``; returns its result and the AWS calls it made."""
-    play = [{
-        "name": "test",
-        "hosts": "localhost",
-        "gather_facts": False,
-        "tasks": [{"name": "task under test", "webstack.aws.%s" % module: args, "register": "out",
-                   "ignore_errors": expect_failure}],
-    }]
+    play = [
+        {
+            "name": "test",
+            "hosts": "localhost",
+            "gather_facts": False,
+            "tasks": [
+                {
+                    "name": "task under test",
+                    "webstack.aws.%s" % module: args,
+                    "register": "out",
+                    "ignore_errors": expect_failure,
+                }
+            ],
+        }
+    ]
     with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False, encoding="utf-8") as handle:
         yaml.safe_dump(play, handle)
         path = handle.name

@@ -45,7 +45,9 @@ def test_create_update_delete_quartets(emulator, aws):
         tags = {t["Key"]: t["Value"] for t in resource["Tags"]}
         assert tags["webstack:environment"] == env and tags["webstack:layer"] == "network"
         assert tags["team"] == "platform" and tags["Name"].startswith(env + "-")
-    private_a = next(r for r in found["rtbs"] if {"Key": "webstack:resource", "Value": "private-us-east-1a"} in r["Tags"])
+    private_a = next(
+        r for r in found["rtbs"] if {"Key": "webstack:resource", "Value": "private-us-east-1a"} in r["Tags"]
+    )
     default_route = next(r for r in private_a["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0")
     assert default_route["NatGatewayId"] == net["nat_gateway_ids"]["us-east-1a"]
     database = next(r for r in found["rtbs"] if {"Key": "webstack:resource", "Value": "database"} in r["Tags"])
@@ -98,9 +100,14 @@ def test_create_only_change_is_refused_unless_replacement_is_allowed(emulator, a
 def test_explicit_zones_and_subnets(emulator, aws):
     env = "net-explicit"
     args = {
-        "environment": env, "cidr_block": "10.13.0.0/20", "availability_zones": ["us-east-1c", "us-east-1d"],
-        "subnets": {"public": ["10.13.0.0/24", "10.13.1.0/24"], "private": ["10.13.4.0/23", "10.13.6.0/23"],
-                    "database": ["10.13.10.0/24", "10.13.11.0/24"]},
+        "environment": env,
+        "cidr_block": "10.13.0.0/20",
+        "availability_zones": ["us-east-1c", "us-east-1d"],
+        "subnets": {
+            "public": ["10.13.0.0/24", "10.13.1.0/24"],
+            "private": ["10.13.4.0/23", "10.13.6.0/23"],
+            "database": ["10.13.10.0/24", "10.13.11.0/24"],
+        },
         "nat_gateways": "none",
     }
     _, apply, _, _ = quartet(emulator, "network", args)
@@ -117,8 +124,9 @@ def test_a_resource_deleted_by_hand_is_recreated_and_a_stray_route_removed(emula
     net = run_task(emulator, "network", args).result["network"]
     aws.ec2.delete_subnet(SubnetId=net["subnets"]["database"]["us-east-1a"]["id"])
     public_rtb = net["route_table_ids"]["public"]
-    aws.ec2.create_route(RouteTableId=public_rtb, DestinationCidrBlock="192.0.2.0/24",
-                         GatewayId=net["internet_gateway_id"])
+    aws.ec2.create_route(
+        RouteTableId=public_rtb, DestinationCidrBlock="192.0.2.0/24", GatewayId=net["internet_gateway_id"]
+    )
     first_check, _, _, _ = quartet(emulator, "network", args)
     actions = first_check.actions()
     assert ("create", "subnet", "database-us-east-1a") in actions
@@ -128,16 +136,27 @@ def test_a_resource_deleted_by_hand_is_recreated_and_a_stray_route_removed(emula
     run_task(emulator, "network", {"environment": env, "state": "absent"})
 
 
-@pytest.mark.parametrize("args,words", [
-    ({"cidr_block": "10.0.0.0/24"}, "cidr_block: 10.0.0.0/24 is too small"),
-    ({"cidr_block": "10.0.0.0/33"}, "cidr_block: "),
-    ({"az_count": 9}, "az_count: 9 is out of range"),
-    ({"subnets": {"public": ["10.0.0.0/24", "10.0.1.0/24"], "private": ["10.0.0.0/23", "10.0.4.0/23"],
-                  "database": ["10.0.8.0/24", "10.0.9.0/24"]}}, "overlaps"),
-    ({"environment": "Bad_Name"}, "environment: 'Bad_Name' is not a valid environment name"),
-    ({"bogus_option": 1}, "Unsupported parameters"),
-    ({"nat_gateways": "two"}, "nat_gateways"),
-])
+@pytest.mark.parametrize(
+    "args,words",
+    [
+        ({"cidr_block": "10.0.0.0/24"}, "cidr_block: 10.0.0.0/24 is too small"),
+        ({"cidr_block": "10.0.0.0/33"}, "cidr_block: "),
+        ({"az_count": 9}, "az_count: 9 is out of range"),
+        (
+            {
+                "subnets": {
+                    "public": ["10.0.0.0/24", "10.0.1.0/24"],
+                    "private": ["10.0.0.0/23", "10.0.4.0/23"],
+                    "database": ["10.0.8.0/24", "10.0.9.0/24"],
+                }
+            },
+            "overlaps",
+        ),
+        ({"environment": "Bad_Name"}, "environment: 'Bad_Name' is not a valid environment name"),
+        ({"bogus_option": 1}, "Unsupported parameters"),
+        ({"nat_gateways": "two"}, "nat_gateways"),
+    ],
+)
 def test_bad_input_fails_before_any_aws_call(emulator, args, words):
     out = run_task(emulator, "network", dict({"environment": "net-bad"}, **args), expect_failure=True)
     assert words in out.result["msg"]

@@ -8,8 +8,9 @@ from helpers import quartet, run_task
 
 @pytest.fixture(scope="module")
 def vpc_id(emulator):
-    net = run_task(emulator, "network", {"environment": "fw", "cidr_block": "10.50.0.0/16", "nat_gateways": "none",
-                                         "az_count": 1})
+    net = run_task(
+        emulator, "network", {"environment": "fw", "cidr_block": "10.50.0.0/16", "nat_gateways": "none", "az_count": 1}
+    )
     yield net.result["network"]["vpc_id"]
     run_task(emulator, "security_groups", {"environment": "fw", "state": "absent"})
     run_task(emulator, "network", {"environment": "fw", "state": "absent"})
@@ -45,8 +46,12 @@ def test_chain_create_update_delete(emulator, aws, vpc_id):
     assert found["instance"]["GroupName"] == "fw-instance"
 
     # update: another app port, SSH from a bastion range, HTTPS only
-    update = dict(args, instance_port=8080, load_balancer_ports=[443],
-                  extra_ingress=[{"group": "instance", "port": 22, "cidr": "10.99.0.0/24", "description": "ssh"}])
+    update = dict(
+        args,
+        instance_port=8080,
+        load_balancer_ports=[443],
+        extra_ingress=[{"group": "instance", "port": 22, "cidr": "10.99.0.0/24", "description": "ssh"}],
+    )
     first_check, _, _, _ = quartet(emulator, "security_groups", update)
     assert sorted(a[2] for a in first_check.actions()) == ["instance", "load_balancer"]
     assert {a[0] for a in first_check.actions()} == {"update"}
@@ -57,8 +62,10 @@ def test_chain_create_update_delete(emulator, aws, vpc_id):
     assert {k: g["GroupId"] for k, g in found.items()} == ids
 
     # a rule added by hand is removed; the matching rules are not touched
-    aws.ec2.authorize_security_group_ingress(GroupId=ids["database"], IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    aws.ec2.authorize_security_group_ingress(
+        GroupId=ids["database"],
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+    )
     fix = run_task(emulator, "security_groups", update)
     assert fix.actions() == [("update", "security_group", "database")]
     assert fix.calls["by_action"].get("ec2:RevokeSecurityGroupIngress") == 1
@@ -83,16 +90,20 @@ def test_optional_groups_and_check_mode_without_a_vpc(emulator, aws, vpc_id):
     assert groups(aws, "fw2") == {}
 
 
-@pytest.mark.parametrize("args,words", [
-    ({"load_balancer_ports": [70000]}, "load_balancer_ports[0]: 70000 is not a valid port"),
-    ({"instance_port": -1}, "instance_port: -1 is not a valid port"),
-    ({"load_balancer_cidrs": ["0.0.0.0/40"]}, "load_balancer_cidrs[0]"),
-    ({"extra_ingress": [{"group": "instance", "port": 22}]}, "give exactly one of 'cidr' or 'source_group'"),
-    ({"vpc_id": None}, "vpc_id: is required"),
-    ({"unknown": True}, "Unsupported parameters"),
-])
+@pytest.mark.parametrize(
+    "args,words",
+    [
+        ({"load_balancer_ports": [70000]}, "load_balancer_ports[0]: 70000 is not a valid port"),
+        ({"instance_port": -1}, "instance_port: -1 is not a valid port"),
+        ({"load_balancer_cidrs": ["0.0.0.0/40"]}, "load_balancer_cidrs[0]"),
+        ({"extra_ingress": [{"group": "instance", "port": 22}]}, "give exactly one of 'cidr' or 'source_group'"),
+        ({"vpc_id": None}, "vpc_id: is required"),
+        ({"unknown": True}, "Unsupported parameters"),
+    ],
+)
 def test_bad_input_fails_before_any_aws_call(emulator, args, words):
-    out = run_task(emulator, "security_groups", dict({"environment": "fw-bad", "vpc_id": "vpc-1"}, **args),
-                   expect_failure=True)
+    out = run_task(
+        emulator, "security_groups", dict({"environment": "fw-bad", "vpc_id": "vpc-1"}, **args), expect_failure=True
+    )
     assert words in out.result["msg"]
     assert out.calls["total"] == 0, out.calls

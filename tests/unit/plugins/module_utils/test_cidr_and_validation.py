@@ -30,7 +30,7 @@ def test_carved_subnets_never_overlap_and_stay_inside(vpc, azs):
     blocks = [ipaddress.ip_network(b) for tier in cidr.carve(vpc, azs).values() for b in tier]
     for i, one in enumerate(blocks):
         assert one.subnet_of(ipaddress.ip_network(vpc))
-        for other in blocks[i + 1:]:
+        for other in blocks[i + 1 :]:
             assert not one.overlaps(other)
 
 
@@ -47,24 +47,63 @@ def net_params(**kw):
     return params
 
 
-@pytest.mark.parametrize("kw,option,words", [
-    ({"cidr_block": "10.0.0.0/33"}, "cidr_block", "not a valid IPv4 CIDR"),
-    ({"cidr_block": "10.0.0.1/16"}, "cidr_block", "host bits"),
-    ({"cidr_block": "10.0.0.0/8"}, "cidr_block", "/16 to /28"),
-    ({"cidr_block": "10.0.0.0/24"}, "cidr_block", "too small"),
-    ({"az_count": 0}, "az_count", "out of range"),
-    ({"az_count": 9}, "az_count", "out of range"),
-    ({"availability_zones": ["us-east-1a", "us-east-1a"]}, "availability_zones", "twice"),
-    ({"availability_zones": ["us-east-1a"], "az_count": 2}, "az_count", "give one or the other"),
-    ({"subnets": {"public": ["10.0.0.0/24"], "private": ["10.0.1.0/24", "10.0.2.0/24"],
-                  "database": ["10.0.3.0/24", "10.0.4.0/24"]}}, "subnets.public", "one per zone"),
-    ({"subnets": {"public": ["10.0.0.0/24", "10.0.1.0/24"], "private": ["10.0.1.0/25", "10.0.2.0/24"],
-                  "database": ["10.0.3.0/24", "10.0.4.0/24"]}}, "subnets", "overlaps"),
-    ({"subnets": {"public": ["10.9.0.0/24", "10.0.1.0/24"], "private": ["10.0.2.0/24", "10.0.3.0/24"],
-                  "database": ["10.0.4.0/24", "10.0.5.0/24"]}}, "subnets.public", "outside the VPC"),
-    ({"subnets": {"public": ["10.0.0.0/29", "10.0.1.0/24"], "private": ["10.0.2.0/24", "10.0.3.0/24"],
-                  "database": ["10.0.4.0/24", "10.0.5.0/24"]}}, "subnets.public", "/16 to /28"),
-])
+@pytest.mark.parametrize(
+    "kw,option,words",
+    [
+        ({"cidr_block": "10.0.0.0/33"}, "cidr_block", "not a valid IPv4 CIDR"),
+        ({"cidr_block": "10.0.0.1/16"}, "cidr_block", "host bits"),
+        ({"cidr_block": "10.0.0.0/8"}, "cidr_block", "/16 to /28"),
+        ({"cidr_block": "10.0.0.0/24"}, "cidr_block", "too small"),
+        ({"az_count": 0}, "az_count", "out of range"),
+        ({"az_count": 9}, "az_count", "out of range"),
+        ({"availability_zones": ["us-east-1a", "us-east-1a"]}, "availability_zones", "twice"),
+        ({"availability_zones": ["us-east-1a"], "az_count": 2}, "az_count", "give one or the other"),
+        (
+            {
+                "subnets": {
+                    "public": ["10.0.0.0/24"],
+                    "private": ["10.0.1.0/24", "10.0.2.0/24"],
+                    "database": ["10.0.3.0/24", "10.0.4.0/24"],
+                }
+            },
+            "subnets.public",
+            "one per zone",
+        ),
+        (
+            {
+                "subnets": {
+                    "public": ["10.0.0.0/24", "10.0.1.0/24"],
+                    "private": ["10.0.1.0/25", "10.0.2.0/24"],
+                    "database": ["10.0.3.0/24", "10.0.4.0/24"],
+                }
+            },
+            "subnets",
+            "overlaps",
+        ),
+        (
+            {
+                "subnets": {
+                    "public": ["10.9.0.0/24", "10.0.1.0/24"],
+                    "private": ["10.0.2.0/24", "10.0.3.0/24"],
+                    "database": ["10.0.4.0/24", "10.0.5.0/24"],
+                }
+            },
+            "subnets.public",
+            "outside the VPC",
+        ),
+        (
+            {
+                "subnets": {
+                    "public": ["10.0.0.0/29", "10.0.1.0/24"],
+                    "private": ["10.0.2.0/24", "10.0.3.0/24"],
+                    "database": ["10.0.4.0/24", "10.0.5.0/24"],
+                }
+            },
+            "subnets.public",
+            "/16 to /28",
+        ),
+    ],
+)
 def test_network_validation_names_the_option(kw, option, words):
     with pytest.raises(ValidationError) as err:
         network.validate(net_params(**kw))
@@ -73,42 +112,63 @@ def test_network_validation_names_the_option(kw, option, words):
 
 
 def test_explicit_subnets_are_used_as_given():
-    subnets = {"public": ["10.0.0.0/24", "10.0.1.0/24"], "private": ["10.0.2.0/23", "10.0.4.0/23"],
-               "database": ["10.0.6.0/24", "10.0.7.0/24"]}
+    subnets = {
+        "public": ["10.0.0.0/24", "10.0.1.0/24"],
+        "private": ["10.0.2.0/23", "10.0.4.0/23"],
+        "database": ["10.0.6.0/24", "10.0.7.0/24"],
+    }
     assert network.validate(net_params(subnets=subnets)) == subnets
 
 
 def fw_params(**kw):
-    params = {"state": "present", "vpc_id": "vpc-1", "groups": list(firewall.GROUPS),
-              "load_balancer_ports": [80, 443], "load_balancer_cidrs": ["0.0.0.0/0"], "instance_port": 80,
-              "database_port": 5432, "cache_port": 6379, "extra_ingress": []}
+    params = {
+        "state": "present",
+        "vpc_id": "vpc-1",
+        "groups": list(firewall.GROUPS),
+        "load_balancer_ports": [80, 443],
+        "load_balancer_cidrs": ["0.0.0.0/0"],
+        "instance_port": 80,
+        "database_port": 5432,
+        "cache_port": 6379,
+        "extra_ingress": [],
+    }
     params.update(kw)
     return params
 
 
 def rule(**kw):
-    base = {"group": "instance", "protocol": "tcp", "port": 22, "to_port": None, "cidr": "10.0.0.0/8",
-            "source_group": None, "description": ""}
+    base = {
+        "group": "instance",
+        "protocol": "tcp",
+        "port": 22,
+        "to_port": None,
+        "cidr": "10.0.0.0/8",
+        "source_group": None,
+        "description": "",
+    }
     base.update(kw)
     return base
 
 
-@pytest.mark.parametrize("kw,option", [
-    ({"vpc_id": None}, "vpc_id"),
-    ({"load_balancer_ports": [70000]}, "load_balancer_ports[0]"),
-    ({"load_balancer_ports": []}, "load_balancer_ports"),
-    ({"load_balancer_cidrs": ["0.0.0.0/33"]}, "load_balancer_cidrs[0]"),
-    ({"instance_port": -1}, "instance_port"),
-    ({"database_port": 65536}, "database_port"),
-    ({"groups": ["instance", "database"]}, "groups"),
-    ({"extra_ingress": [rule(port=None)]}, "extra_ingress[0].port"),
-    ({"extra_ingress": [rule(port=100000)]}, "extra_ingress[0].port"),
-    ({"extra_ingress": [rule(to_port=10)]}, "extra_ingress[0].to_port"),
-    ({"extra_ingress": [rule(cidr=None)]}, "extra_ingress[0]"),
-    ({"extra_ingress": [rule(source_group="load_balancer")]}, "extra_ingress[0]"),
-    ({"extra_ingress": [rule(group="cache")], "groups": ["load_balancer", "instance"]}, "extra_ingress[0].group"),
-    ({"extra_ingress": [rule(protocol="icmp")]}, "extra_ingress[0].port"),
-])
+@pytest.mark.parametrize(
+    "kw,option",
+    [
+        ({"vpc_id": None}, "vpc_id"),
+        ({"load_balancer_ports": [70000]}, "load_balancer_ports[0]"),
+        ({"load_balancer_ports": []}, "load_balancer_ports"),
+        ({"load_balancer_cidrs": ["0.0.0.0/33"]}, "load_balancer_cidrs[0]"),
+        ({"instance_port": -1}, "instance_port"),
+        ({"database_port": 65536}, "database_port"),
+        ({"groups": ["instance", "database"]}, "groups"),
+        ({"extra_ingress": [rule(port=None)]}, "extra_ingress[0].port"),
+        ({"extra_ingress": [rule(port=100000)]}, "extra_ingress[0].port"),
+        ({"extra_ingress": [rule(to_port=10)]}, "extra_ingress[0].to_port"),
+        ({"extra_ingress": [rule(cidr=None)]}, "extra_ingress[0]"),
+        ({"extra_ingress": [rule(source_group="load_balancer")]}, "extra_ingress[0]"),
+        ({"extra_ingress": [rule(group="cache")], "groups": ["load_balancer", "instance"]}, "extra_ingress[0].group"),
+        ({"extra_ingress": [rule(protocol="icmp")]}, "extra_ingress[0].port"),
+    ],
+)
 def test_firewall_validation_names_the_option(kw, option):
     with pytest.raises(ValidationError) as err:
         firewall.validate(fw_params(**kw))

@@ -10,8 +10,13 @@ from ansible_collections.webstack.aws.plugins.module_utils.ec2 import (
 from ansible_collections.webstack.aws.plugins.module_utils.engine import Unknown
 
 PERMS = [
-    {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
-     "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "https"}], "Ipv6Ranges": [{"CidrIpv6": "::/0"}]},
+    {
+        "IpProtocol": "tcp",
+        "FromPort": 443,
+        "ToPort": 443,
+        "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "https"}],
+        "Ipv6Ranges": [{"CidrIpv6": "::/0"}],
+    },
     {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "UserIdGroupPairs": [{"GroupId": "sg-1", "UserId": "1"}]},
     {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.0.0.0/8"}]},
 ]

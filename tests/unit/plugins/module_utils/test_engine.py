@@ -42,8 +42,11 @@ class MemKind(Kind):
         self.updatable = updatable
 
     def read(self, ctx):
-        return [Current(key, id_, dict(fields), dict(tags)) for id_, (kind, key, fields, tags) in
-                self.store.items.items() if kind == self.name]
+        return [
+            Current(key, id_, dict(fields), dict(tags))
+            for id_, (kind, key, fields, tags) in self.store.items.items()
+            if kind == self.name
+        ]
 
     def create(self, ctx, key, fields, tags):
         new = self.store.new_id(self.name)
@@ -71,8 +74,10 @@ class MemKind(Kind):
 
 def make(store, purge_tags=True):
     ctx = Context("env1", "test", purge_tags=purge_tags)
-    kinds = [MemKind("net", store, create_only=("cidr",), updatable=("dns",)),
-             MemKind("sub", store, create_only=("net_id", "cidr"), updatable=("public",))]
+    kinds = [
+        MemKind("net", store, create_only=("cidr",), updatable=("dns",)),
+        MemKind("sub", store, create_only=("net_id", "cidr"), updatable=("public",)),
+    ]
     return ctx, Engine(ctx, kinds)
 
 
@@ -80,8 +85,10 @@ def desired(cidr="10.0.0.0/16", dns=True, subs=("a", "b"), public=False, tags=No
     tags = tags if tags is not None else {"team": "x"}
     return {
         "net": {"main": Desired({"cidr": cidr, "dns": dns}, dict(tags))},
-        "sub": dict((s, Desired({"net_id": Ref("net", "main"), "cidr": "10.0.%d.0/24" % i, "public": public},
-                                dict(tags))) for i, s in enumerate(subs)),
+        "sub": dict(
+            (s, Desired({"net_id": Ref("net", "main"), "cidr": "10.0.%d.0/24" % i, "public": public}, dict(tags)))
+            for i, s in enumerate(subs)
+        ),
     }
 
 
@@ -99,7 +106,10 @@ def test_create_plan_has_unknown_ids_for_children_and_applies_in_order():
     engine.read()
     plan = engine.plan(desired())
     assert [(c.action, c.kind, c.key) for c in plan.changes] == [
-        (CREATE, "net", "main"), (CREATE, "sub", "a"), (CREATE, "sub", "b")]
+        (CREATE, "net", "main"),
+        (CREATE, "sub", "a"),
+        (CREATE, "sub", "b"),
+    ]
     net_id = plan.changes[1].fields["net_id"][1]
     assert isinstance(net_id, Unknown)
     assert plan.to_list()[1]["fields"]["net_id"]["after"] == "(known after apply: net main)"
@@ -127,7 +137,10 @@ def test_update_in_place_names_only_changed_fields():
     store.calls.clear()
     plan, _ = converge(store, desired(dns=False, public=True))
     assert [(c.action, c.kind, c.key, sorted(c.fields)) for c in plan.changes] == [
-        (UPDATE, "net", "main", ["dns"]), (UPDATE, "sub", "a", ["public"]), (UPDATE, "sub", "b", ["public"])]
+        (UPDATE, "net", "main", ["dns"]),
+        (UPDATE, "sub", "a", ["public"]),
+        (UPDATE, "sub", "b", ["public"]),
+    ]
     assert plan.changes[0].fields["dns"] == (True, False)
     assert ("update", "net", "main", ("dns",)) in store.calls
 
@@ -223,5 +236,9 @@ def test_poll_returns_when_nothing_is_pending():
 def test_system_tags_are_always_enforced_and_named():
     ctx = Context("shop", "network", user_tags={"team": "x"})
     assert ctx.tags_for("load_balancer") == {
-        "team": "x", "webstack:environment": "shop", "webstack:layer": "network",
-        "webstack:resource": "load_balancer", "Name": "shop-load-balancer"}
+        "team": "x",
+        "webstack:environment": "shop",
+        "webstack:layer": "network",
+        "webstack:resource": "load_balancer",
+        "Name": "shop-load-balancer",
+    }

@@ -194,7 +194,7 @@ def serve(port: int, ready_file: str | None = None) -> None:
 
     app = CountingFaultMiddleware(DomainDispatcherApplication(create_backend_app))
     server = make_server(HOST, port, app, threaded=True)
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
+    signal.signal(signal.SIGTERM, lambda *args: threading.Thread(target=server.shutdown, daemon=True).start())
     if ready_file:
         with open(ready_file + ".tmp", "w", encoding="utf-8") as handle:
             handle.write(f"http://{HOST}:{server.server_port}\n")
@@ -330,7 +330,7 @@ def _cmd_stop(args) -> int:
     pid = _running(args.state_dir)
     if pid:
         os.kill(pid, signal.SIGTERM)
-        for _ in range(100):
+        for _attempt in range(100):
             try:
                 os.kill(pid, 0)
             except OSError:

@@ -97,6 +97,11 @@ def stage_sanity():
         dst = os.path.join(target, rel)
         os.makedirs(os.path.dirname(dst), exist_ok=True)
         shutil.copy2(src, dst)
+    amazon = os.path.join(SANITY_ROOT, "ansible_collections", "amazon", "aws")
+    if not os.path.exists(amazon):  # validate-modules and import need the dependency beside us
+        import ansible_collections.amazon.aws as amazon_aws
+
+        shutil.copytree(list(amazon_aws.__path__)[0], amazon)
     subprocess.run(["git", "init", "-q"], cwd=target, check=True)
     subprocess.run(["git", "add", "-A"], cwd=target, check=True)
     cache = os.path.expanduser("~/.ansible/test/cache")
@@ -126,7 +131,7 @@ def main(argv):
     print("\n==== summary ====")
     for name, (code, seconds) in results.items():
         print("%-8s %s  (%.0f s)" % (name, "passed" if code == 0 else "FAILED (%d)" % code, seconds))
-    return 0 if all(code == 0 for code, _ in results.values()) else 1
+    return 0 if all(code == 0 for code, _seconds in results.values()) else 1
 
 
 if __name__ == "__main__":

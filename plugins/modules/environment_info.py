@@ -14,7 +14,7 @@ description:
   - Teardown uses it to verify that nothing of the environment is left; operators use it as an inventory.
   - Never fails because nothing is found - an empty list is an answer.
 author:
-  - webstack.aws contributors
+  - webstack.aws maintainers (@webstack-aws)
 options:
   environment:
     description: The environment's name.
@@ -33,6 +33,7 @@ attributes:
     description: Reads only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Changes nothing, so there is nothing to diff.
   idempotent:
     support: full
     description: Reads only.

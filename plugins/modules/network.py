@@ -22,7 +22,7 @@ description:
   - Changing a create-only setting (the VPC or a subnet range, a zone) needs the resources replaced; the
     module refuses unless O(allow_replacement=true).
 author:
-  - webstack.aws contributors
+  - webstack.aws maintainers (@webstack-aws)
 options:
   cidr_block:
     description:

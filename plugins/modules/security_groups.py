@@ -20,7 +20,7 @@ description:
   - Groups are named C(<environment>-load-balancer), C(<environment>-instance), C(<environment>-database)
     and C(<environment>-cache).
 author:
-  - webstack.aws contributors
+  - webstack.aws maintainers (@webstack-aws)
 options:
   vpc_id:
     description:

@@ -11,6 +11,14 @@ from awsemu import summarize
 from common import run_playbook
 
 
+class Quartet:
+    def __init__(self, first_check, apply, second_check, again):
+        self.first_check = first_check
+        self.apply = apply
+        self.second_check = second_check
+        self.again = again
+
+
 class TaskRun:
     def __init__(self, result, calls, run):
         self.result = result
@@ -98,4 +106,4 @@ def quartet(emulator, module, args):
     assert again.changed is False, again.plan
     assert again.plan == [] and again.result["applied"] == []
     assert again.calls["mutating"] == 0, again.calls["by_action"]
-    return first_check, apply, second_check, again
+    return Quartet(first_check, apply, second_check, again)

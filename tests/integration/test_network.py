@@ -27,7 +27,10 @@ def test_create_update_delete_quartets(emulator, aws):
     args = {"environment": env, "cidr_block": "10.10.0.0/16", "tags": {"team": "platform"}}
 
     # create
-    first_check, apply, _, again = quartet(emulator, "network", args)
+    runs = quartet(emulator, "network", args)
+    first_check = runs.first_check
+    apply = runs.apply
+    again = runs.again
     assert first_check.changed is True
     kinds = sorted({c[1] for c in first_check.actions()})
     assert kinds == ["elastic_ip", "internet_gateway", "nat_gateway", "route_table", "subnet", "vpc"]
@@ -55,7 +58,9 @@ def test_create_update_delete_quartets(emulator, aws):
 
     # update in place: single NAT, a third zone, DNS hostnames off, other tags
     update = dict(args, nat_gateways="single", az_count=3, enable_dns_hostnames=False, tags={"team": "web"})
-    first_check, apply, _, _ = quartet(emulator, "network", update)
+    runs = quartet(emulator, "network", update)
+    first_check = runs.first_check
+    apply = runs.apply
     actions = first_check.actions()
     assert ("delete", "nat_gateway", "nat-us-east-1b") in actions
     assert ("delete", "elastic_ip", "nat-us-east-1b") in actions
@@ -73,7 +78,10 @@ def test_create_update_delete_quartets(emulator, aws):
     assert attr["EnableDnsHostnames"]["Value"] is False
 
     # delete
-    first_check, apply, _, again = quartet(emulator, "network", {"environment": env, "state": "absent"})
+    runs = quartet(emulator, "network", {"environment": env, "state": "absent"})
+    first_check = runs.first_check
+    apply = runs.apply
+    again = runs.again
     assert {a[0] for a in first_check.actions()} == {"delete"}
     assert first_check.plan[-1]["kind"] == "vpc"  # the VPC goes last
     assert apply.result["network"] == {}
@@ -89,7 +97,8 @@ def test_create_only_change_is_refused_unless_replacement_is_allowed(emulator, a
     assert "allow_replacement=true" in refused.result["msg"]
     assert "cidr_block 10.11.0.0/16 -> 10.12.0.0/16" in refused.result["msg"]
     assert refused.calls["mutating"] == 0
-    first_check, apply, _, _ = quartet(emulator, "network", dict(moved, allow_replacement=True))
+    runs = quartet(emulator, "network", dict(moved, allow_replacement=True))
+    first_check = runs.first_check
     assert ("replace", "vpc", "vpc") in first_check.actions()
     assert ("replace", "subnet", "public-us-east-1a") in first_check.actions()
     assert [v["CidrBlock"] for v in owned(aws, env)["vpcs"]] == ["10.12.0.0/16"]
@@ -110,7 +119,8 @@ def test_explicit_zones_and_subnets(emulator, aws):
         },
         "nat_gateways": "none",
     }
-    _, apply, _, _ = quartet(emulator, "network", args)
+    runs = quartet(emulator, "network", args)
+    apply = runs.apply
     net = apply.result["network"]
     assert net["availability_zones"] == ["us-east-1c", "us-east-1d"]
     assert net["subnets"]["private"]["us-east-1d"]["cidr_block"] == "10.13.6.0/23"
@@ -127,7 +137,8 @@ def test_a_resource_deleted_by_hand_is_recreated_and_a_stray_route_removed(emula
     aws.ec2.create_route(
         RouteTableId=public_rtb, DestinationCidrBlock="192.0.2.0/24", GatewayId=net["internet_gateway_id"]
     )
-    first_check, _, _, _ = quartet(emulator, "network", args)
+    runs = quartet(emulator, "network", args)
+    first_check = runs.first_check
     actions = first_check.actions()
     assert ("create", "subnet", "database-us-east-1a") in actions
     rtb = next(c for c in first_check.plan if c["key"] == "public")

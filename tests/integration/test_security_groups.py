@@ -35,7 +35,9 @@ def ingress(group):
 
 def test_chain_create_update_delete(emulator, aws, vpc_id):
     args = {"environment": "fw", "vpc_id": vpc_id}
-    first_check, apply, _, _ = quartet(emulator, "security_groups", args)
+    runs = quartet(emulator, "security_groups", args)
+    first_check = runs.first_check
+    apply = runs.apply
     assert [a[2] for a in first_check.actions()] == ["load_balancer", "instance", "database", "cache"]
     ids = apply.result["security_groups"]["group_ids"]
     found = groups(aws)
@@ -52,7 +54,8 @@ def test_chain_create_update_delete(emulator, aws, vpc_id):
         load_balancer_ports=[443],
         extra_ingress=[{"group": "instance", "port": 22, "cidr": "10.99.0.0/24", "description": "ssh"}],
     )
-    first_check, _, _, _ = quartet(emulator, "security_groups", update)
+    runs = quartet(emulator, "security_groups", update)
+    first_check = runs.first_check
     assert sorted(a[2] for a in first_check.actions()) == ["instance", "load_balancer"]
     assert {a[0] for a in first_check.actions()} == {"update"}
     found = groups(aws)
@@ -73,7 +76,8 @@ def test_chain_create_update_delete(emulator, aws, vpc_id):
     assert ingress(groups(aws)["database"]) == {(5432, ids["instance"])}
 
     # delete, cache and database before the groups they reference
-    first_check, _, _, _ = quartet(emulator, "security_groups", {"environment": "fw", "state": "absent"})
+    runs = quartet(emulator, "security_groups", {"environment": "fw", "state": "absent"})
+    first_check = runs.first_check
     assert [a[2] for a in first_check.actions()] == ["cache", "database", "instance", "load_balancer"]
     assert groups(aws) == {}
 
@@ -84,7 +88,8 @@ def test_optional_groups_and_check_mode_without_a_vpc(emulator, aws, vpc_id):
     assert plan.plan[0]["fields"]["vpc_id"]["after"] == "(known after apply: vpc_id from the network layer)"
     assert plan.calls["mutating"] == 0
     args = {"environment": "fw2", "vpc_id": vpc_id, "groups": ["load_balancer", "instance"]}
-    first_check, _, _, _ = quartet(emulator, "security_groups", args)
+    runs = quartet(emulator, "security_groups", args)
+    first_check = runs.first_check
     assert [a[2] for a in first_check.actions()] == ["load_balancer", "instance"]
     run_task(emulator, "security_groups", {"environment": "fw2", "state": "absent"})
     assert groups(aws, "fw2") == {}

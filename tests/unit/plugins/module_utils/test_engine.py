@@ -97,7 +97,8 @@ def converge(store, want, **kw):
     engine.read()
     plan = engine.plan(want)
     engine.apply(plan, want)
-    return plan, ctx
+    plan.ctx = ctx
+    return plan
 
 
 def test_create_plan_has_unknown_ids_for_children_and_applies_in_order():
@@ -124,18 +125,18 @@ def test_second_plan_is_empty_and_apply_makes_no_call():
     store = Store()
     converge(store, desired())
     store.calls.clear()
-    plan, ctx = converge(store, desired())
+    plan = converge(store, desired())
     assert plan.changes == []
     assert not plan.changed
     assert store.calls == []
-    assert ctx.applied == []
+    assert plan.ctx.applied == []
 
 
 def test_update_in_place_names_only_changed_fields():
     store = Store()
     converge(store, desired())
     store.calls.clear()
-    plan, _ = converge(store, desired(dns=False, public=True))
+    plan = converge(store, desired(dns=False, public=True))
     assert [(c.action, c.kind, c.key, sorted(c.fields)) for c in plan.changes] == [
         (UPDATE, "net", "main", ["dns"]),
         (UPDATE, "sub", "a", ["public"]),
@@ -165,7 +166,7 @@ def test_removed_resources_are_deleted_children_first():
     store = Store()
     converge(store, desired(subs=("a", "b", "c")))
     store.calls.clear()
-    plan, _ = converge(store, {})
+    plan = converge(store, {})
     assert [(c.action, c.kind) for c in plan.changes] == [(DELETE, "sub")] * 3 + [(DELETE, "net")]
     assert store.items == {}
 
@@ -174,7 +175,7 @@ def test_shrinking_deletes_only_what_is_no_longer_wanted():
     store = Store()
     converge(store, desired(subs=("a", "b", "c")))
     store.calls.clear()
-    plan, _ = converge(store, desired(subs=("a", "b")))
+    plan = converge(store, desired(subs=("a", "b")))
     assert [(c.action, c.key) for c in plan.changes] == [(DELETE, "c")]
 
 
@@ -182,17 +183,17 @@ def test_duplicates_from_an_interrupted_run_are_converged_to_one():
     store = Store()
     converge(store, desired())
     store.items["sub-99"] = ("sub", "a", {"net_id": "net-1", "cidr": "10.0.0.0/24", "public": False}, {})
-    plan, _ = converge(store, desired())
+    plan = converge(store, desired())
     assert [(c.action, c.key, c.id) for c in plan.changes] == [(DELETE, "a#duplicate-1", "sub-99")]
 
 
 def test_tags_purge_and_keep():
     store = Store()
     converge(store, desired(tags={"team": "x", "old": "1"}))
-    plan, _ = converge(store, desired(tags={"team": "y"}), purge_tags=False)
+    plan = converge(store, desired(tags={"team": "y"}), purge_tags=False)
     net = plan.of("net", "main")
     assert net.fields["tags"] == ({"team": "x", "old": "1"}, {"team": "y", "old": "1"})
-    plan, _ = converge(store, desired(tags={"team": "y"}))
+    plan = converge(store, desired(tags={"team": "y"}))
     assert plan.of("net", "main").fields["tags"][1] == {"team": "y"}
 
 

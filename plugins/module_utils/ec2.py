@@ -21,6 +21,18 @@ from ansible_collections.webstack.aws.plugins.module_utils.engine import (
     contains_unknown,
 )
 
+# A just-created EC2 id can be unknown to the next call for a moment (eventual consistency).
+EVENTUAL_CONSISTENCY_CODES = (
+    "InvalidVpcID.NotFound",
+    "InvalidSubnetID.NotFound",
+    "InvalidRouteTableID.NotFound",
+    "InvalidInternetGatewayID.NotFound",
+    "InvalidGroup.NotFound",
+    "InvalidAllocationID.NotFound",
+    "InvalidNatGatewayID.NotFound",
+    "NatGatewayNotFound",
+)
+
 
 def tag_dict(tag_list):
     return dict((t["Key"], t["Value"]) for t in tag_list or [])

@@ -9,7 +9,7 @@ load balancer (its ports from the world) -> instances (the app port from the loa
 from __future__ import annotations
 
 from ansible_collections.webstack.aws.plugins.module_utils import validation
-from ansible_collections.webstack.aws.plugins.module_utils.ec2 import SecurityGroup
+from ansible_collections.webstack.aws.plugins.module_utils.ec2 import EVENTUAL_CONSISTENCY_CODES, SecurityGroup
 from ansible_collections.webstack.aws.plugins.module_utils.engine import Desired, Ref, Unknown
 from ansible_collections.webstack.aws.plugins.module_utils.layer import LayerSpec
 from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
@@ -115,6 +115,7 @@ class FirewallLayer(LayerSpec):
     layer = "firewall"
     result_key = "security_groups"
     services = ("ec2",)
+    retry_codes = EVENTUAL_CONSISTENCY_CODES
 
     def kinds(self):
         return [SecurityGroup()]

@@ -39,6 +39,9 @@ class LayerSpec:
     layer = None
     result_key = None
     services = ()
+    # Errors worth retrying besides throttling and 5xx: AWS's eventual consistency right after a create
+    # (a new id not yet visible to the next call).
+    retry_codes = ()
 
     def kinds(self):
         raise NotImplementedError
@@ -66,7 +69,7 @@ def run_layer(spec, argument_spec, **module_kwargs):
     except ValidationError as exc:
         module.fail_json(msg=str(exc), option=exc.option)
 
-    retry = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=30)
+    retry = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=30, catch_extra_error_codes=list(spec.retry_codes))
     clients = {}
     for service in spec.services:
         client = module.client(service, retry_decorator=retry)

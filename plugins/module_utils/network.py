@@ -8,6 +8,7 @@ import ipaddress
 
 from ansible_collections.webstack.aws.plugins.module_utils import cidr, validation
 from ansible_collections.webstack.aws.plugins.module_utils.ec2 import (
+    EVENTUAL_CONSISTENCY_CODES,
     ElasticIp,
     InternetGateway,
     NatGateway,
@@ -116,6 +117,7 @@ class NetworkLayer(LayerSpec):
     layer = "network"
     result_key = "network"
     services = ("ec2",)
+    retry_codes = EVENTUAL_CONSISTENCY_CODES
 
     def kinds(self):
         return [Vpc(), InternetGateway(), Subnet(), ElasticIp(), NatGateway(), RouteTable()]

@@ -277,6 +277,18 @@ class Context:
                 return items
             params["NextToken"] = token
 
+    def remember(self, kind, key, description):
+        """Keep what a create returned (an ARN, a DNS name...) for the layer's outputs."""
+        self.shared.setdefault("created", {})[(kind, key)] = description
+
+    def description(self, kind, key, current=None):
+        """What AWS said of a resource: the create's answer if it was made in this run, else its read."""
+        made = self.shared.get("created", {}).get((kind, key))
+        if made is not None:
+            return made
+        found = (current or {}).get(kind, {}).get(key)
+        return found.raw if found is not None else None
+
     def system_tags(self, key):
         return {
             TAG_ENVIRONMENT: self.environment,

@@ -243,3 +243,12 @@ def test_system_tags_are_always_enforced_and_named():
         "webstack:resource": "load_balancer",
         "Name": "shop-load-balancer",
     }
+
+
+def test_description_prefers_what_a_create_returned():
+    ctx = Context("env1", "test")
+    current = {"lb": {"main": Current("main", "arn:1", {}, raw={"DNSName": "old"})}}
+    assert ctx.description("lb", "main", current) == {"DNSName": "old"}
+    ctx.remember("lb", "main", {"DNSName": "new"})
+    assert ctx.description("lb", "main", current) == {"DNSName": "new"}
+    assert ctx.description("lb", "other", current) is None

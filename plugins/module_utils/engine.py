@@ -218,6 +218,12 @@ class Kind:
         """The order in which resources of this kind are created (deletes go in reverse)."""
         return sorted(keys)
 
+    def finish(self, ctx):
+        """Called once per kind, in creation order, after a plan has been applied (default: nothing).
+
+        For kinds that buffer their changes and send them in one batch (Route 53 record sets), or that
+        retire a replaced resource only once its successor is in service."""
+
 
 def tag_changes(current_tags, desired_tags, purge):
     """(add, remove, after) for tags.  ``aws:`` tags are never touched."""
@@ -455,6 +461,8 @@ class Engine:
                 ctx.applied.append(change.summary())
             if created and ctx.wait:
                 kind.wait_created(ctx, created)
+        for kind in self.kinds:
+            kind.finish(ctx)
         return ids
 
     def _current_for(self, change):

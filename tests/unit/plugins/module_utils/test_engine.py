@@ -252,3 +252,16 @@ def test_description_prefers_what_a_create_returned():
     ctx.remember("lb", "main", {"DNSName": "new"})
     assert ctx.description("lb", "main", current) == {"DNSName": "new"}
     assert ctx.description("lb", "other", current) is None
+
+
+def test_finish_runs_once_per_kind_in_creation_order_after_every_change():
+    store = Store()
+    ctx, engine = make(store)
+    finished = []
+    for kind in engine.kinds:
+        kind.finish = lambda ctx, name=kind.name: finished.append((name, list(store.calls)))
+    engine.read()
+    plan = engine.plan(desired())
+    engine.apply(plan, desired())
+    assert [name for name, _calls in finished] == ["net", "sub"]
+    assert all(len(calls) == 3 for _name, calls in finished)

@@ -185,6 +185,9 @@ class Kind:
     name = "resource"
     create_only = ()
     updatable = ()
+    # Replace by creating the successor first and deleting the old one after every create and update
+    # (so references can be repointed to it first); needs the two to coexist (different names).
+    replace_creates_first = False
 
     def read(self, ctx):
         """Every resource of this kind in the layer, as a list of Current: one filtered call, not one per item."""
@@ -217,6 +220,10 @@ class Kind:
     def sort_keys(self, keys):
         """The order in which resources of this kind are created (deletes go in reverse)."""
         return sorted(keys)
+
+    def check_delete(self, ctx, current):
+        """Raise EngineError if ``current`` must not be deleted (or replaced) now; called while planning,
+        so check mode fails the same way and nothing is touched (default: any resource may go)."""
 
     def finish(self, ctx):
         """Called once per kind, in creation order, after a plan has been applied (default: nothing).
@@ -409,6 +416,9 @@ class Engine:
             deletes_by_kind.append(deletes)
         # In the order apply runs them: deletes last kind first, then creates and updates first kind first.
         ordered = [change for deletes in reversed(deletes_by_kind) for change in deletes]
+        for change in ordered + changes:
+            if change.action in (DELETE, REPLACE):
+                self.by_name[change.kind].check_delete(self.ctx, self._current_for(change))
         return Plan(ordered + changes)
 
     # -- apply -------------------------------------------------------------------------------
@@ -419,18 +429,10 @@ class Engine:
         for kind in reversed(self.kinds):
             # plain deletes are planned in reverse already; replacements are listed in creation order
             doomed = [c for c in plan.changes if c.kind == kind.name and c.action == DELETE]
-            doomed += reversed([c for c in plan.changes if c.kind == kind.name and c.action == REPLACE])
-            if not doomed:
-                continue
-            for change in doomed:
-                current = self._current_for(change)
-                kind.delete(ctx, current)
-                if change.action == DELETE:
-                    ctx.applied.append("delete %s %s" % (kind.name, change.key))
-                else:
-                    ctx.applied.append("replace %s %s: old one deleted" % (kind.name, change.key))
-                ids.get(kind.name, {}).pop(change.key, None)
-            kind.wait_deleted(ctx, [c.id for c in doomed])
+            if not kind.replace_creates_first:
+                doomed += reversed([c for c in plan.changes if c.kind == kind.name and c.action == REPLACE])
+            if doomed:
+                self._delete(kind, doomed, ids)
 
         def lookup(ref):
             value = ids.get(ref.kind, {}).get(ref.key)
@@ -461,9 +463,24 @@ class Engine:
                 ctx.applied.append(change.summary())
             if created and ctx.wait:
                 kind.wait_created(ctx, created)
+        for kind in reversed(self.kinds):
+            if kind.replace_creates_first:
+                retired = [c for c in plan.changes if c.kind == kind.name and c.action == REPLACE]
+                if retired:
+                    self._delete(kind, list(reversed(retired)), {})
         for kind in self.kinds:
             kind.finish(ctx)
         return ids
+
+    def _delete(self, kind, doomed, ids):
+        for change in doomed:
+            kind.delete(self.ctx, self._current_for(change))
+            if change.action == DELETE:
+                self.ctx.applied.append("delete %s %s" % (kind.name, change.key))
+            else:
+                self.ctx.applied.append("replace %s %s: old one deleted" % (kind.name, change.key))
+            ids.get(kind.name, {}).pop(change.key, None)
+        kind.wait_deleted(self.ctx, [c.id for c in doomed])
 
     def _current_for(self, change):
         current = self.current.get(change.kind, {}).get(change.key)

@@ -265,3 +265,46 @@ def test_finish_runs_once_per_kind_in_creation_order_after_every_change():
     engine.apply(plan, desired())
     assert [name for name, _calls in finished] == ["net", "sub"]
     assert all(len(calls) == 3 for _name, calls in finished)
+
+
+def test_replace_creates_first_retires_the_old_one_after_every_create_and_update():
+    store = Store()
+    converge(store, desired())
+    ctx, engine = make(store)
+    engine.kinds[0].replace_creates_first = True
+    engine.read()
+    want = desired(cidr="10.1.0.0/16")
+    plan = engine.plan(want)
+    assert [c.action for c in plan.changes] == [REPLACE, REPLACE, REPLACE]
+    store.calls = []
+    engine.apply(plan, want)
+    # children (delete first) go, the new net comes, children are made in it, then the old net goes
+    assert store.calls == [
+        ("delete", "sub", "b"),
+        ("delete", "sub", "a"),
+        ("create", "net", "main"),
+        ("create", "sub", "a"),
+        ("create", "sub", "b"),
+        ("delete", "net", "main"),
+    ]
+    assert ctx.applied[-1] == "replace net main: old one deleted"
+    assert len([i for i in store.items.values() if i[0] == "net"]) == 1
+
+
+def test_check_delete_refuses_while_planning_before_any_call():
+    store = Store()
+    converge(store, desired())
+    ctx, engine = make(store)
+
+    def refuse(ctx, current):
+        raise EngineError("%s is protected; turn protection off first" % current.key)
+
+    engine.kinds[0].check_delete = refuse
+    engine.read()
+    store.calls = []
+    with pytest.raises(EngineError, match="main is protected"):
+        engine.plan({})
+    with pytest.raises(EngineError, match="main is protected"):
+        engine.plan(desired(cidr="10.1.0.0/16"))
+    assert engine.plan(desired(dns=False)).changes[0].action == UPDATE
+    assert store.calls == []

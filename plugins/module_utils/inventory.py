@@ -14,9 +14,13 @@ from ansible_collections.webstack.aws.plugins.module_utils.ec2 import (
     Vpc,
 )
 from ansible_collections.webstack.aws.plugins.module_utils.engine import TAG_LAYER
+from ansible_collections.webstack.aws.plugins.module_utils.iam import InstanceProfile, Role
 
 # Every kind the collection creates, by the service that owns it (one filtered call each).
-KINDS = {"ec2": (Vpc, InternetGateway, Subnet, ElasticIp, NatGateway, RouteTable, SecurityGroup)}
+KINDS = {
+    "ec2": (Vpc, InternetGateway, Subnet, ElasticIp, NatGateway, RouteTable, SecurityGroup),
+    "iam": (Role, InstanceProfile),
+}
 
 
 def read_environment(ctx):

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from ansible_collections.webstack.aws.plugins.module_utils.autoscaling import AutoScalingGroup
 from ansible_collections.webstack.aws.plugins.module_utils.ec2 import (
     ElasticIp,
     InternetGateway,
@@ -15,10 +16,12 @@ from ansible_collections.webstack.aws.plugins.module_utils.ec2 import (
 )
 from ansible_collections.webstack.aws.plugins.module_utils.engine import TAG_LAYER
 from ansible_collections.webstack.aws.plugins.module_utils.iam import InstanceProfile, Role
+from ansible_collections.webstack.aws.plugins.module_utils.launch_template import LaunchTemplate
 
 # Every kind the collection creates, by the service that owns it (one filtered call each).
 KINDS = {
-    "ec2": (Vpc, InternetGateway, Subnet, ElasticIp, NatGateway, RouteTable, SecurityGroup),
+    "autoscaling": (AutoScalingGroup,),
+    "ec2": (Vpc, InternetGateway, Subnet, ElasticIp, NatGateway, RouteTable, SecurityGroup, LaunchTemplate),
     "iam": (Role, InstanceProfile),
 }
 

@@ -14,6 +14,12 @@ from ansible_collections.webstack.aws.plugins.module_utils.ec2 import (
     Subnet,
     Vpc,
 )
+from ansible_collections.webstack.aws.plugins.module_utils.elbv2 import (
+    Listener,
+    ListenerRule,
+    LoadBalancer,
+    TargetGroup,
+)
 from ansible_collections.webstack.aws.plugins.module_utils.engine import TAG_LAYER
 from ansible_collections.webstack.aws.plugins.module_utils.iam import InstanceProfile, Role
 from ansible_collections.webstack.aws.plugins.module_utils.launch_template import LaunchTemplate
@@ -22,6 +28,7 @@ from ansible_collections.webstack.aws.plugins.module_utils.launch_template impor
 KINDS = {
     "autoscaling": (AutoScalingGroup,),
     "ec2": (Vpc, InternetGateway, Subnet, ElasticIp, NatGateway, RouteTable, SecurityGroup, LaunchTemplate),
+    "elbv2": (TargetGroup, LoadBalancer, Listener, ListenerRule),
     "iam": (Role, InstanceProfile),
 }
 

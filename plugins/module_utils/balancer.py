@@ -208,7 +208,8 @@ def validate(params, check_mode=False):
             raise ValidationError(
                 "security_groups", "is required when state=present; pass [the firewall layer's load_balancer group id]"
             )
-    if params.get("subnets") is not None and len(set(params["subnets"])) < 2:
+    subnets = params.get("subnets") or []
+    if subnets and all(subnets) and len(set(subnets)) < 2:
         raise ValidationError(
             "subnets", "an Application Load Balancer needs subnets in at least two availability zones"
         )

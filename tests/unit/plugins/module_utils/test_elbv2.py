@@ -1,0 +1,424 @@
+"""The load balancer layer's pure logic (normalisation, validation, desired state, rule reordering), and the
+ELBv2 read and delete paths against botocore's Stubber (the real service model, no emulator)."""
+
+from __future__ import annotations
+
+import botocore.session
+import pytest
+from botocore.stub import Stubber
+
+from ansible_collections.webstack.aws.plugins.module_utils import balancer, elbv2
+from ansible_collections.webstack.aws.plugins.module_utils.engine import Context, Current, Ref, Unknown
+from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
+
+ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:"
+LB_ARN = ARN + "loadbalancer/app/shop/50dc6c495c0c9188"
+TG_ARN = ARN + "targetgroup/shop-default/0b1c2d3e4f5a6b7c"
+CERT = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-1111-2222-3333-444455556666"
+
+
+# -- normalisation ---------------------------------------------------------------------------------------
+def test_forward_is_the_same_whether_aws_answers_with_forward_config_or_not():
+    plain = [{"Type": "forward", "TargetGroupArn": TG_ARN}]
+    config = [
+        {
+            "Type": "forward",
+            "TargetGroupArn": TG_ARN,
+            "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": TG_ARN, "Weight": 1}]},
+        }
+    ]
+    only_config = [{"Type": "forward", "ForwardConfig": {"TargetGroups": [{"TargetGroupArn": TG_ARN}]}}]
+    expected = {"type": "forward", "target_group_arn": TG_ARN}
+    assert elbv2.normalise_actions(plain) == elbv2.normalise_actions(config) == expected
+    assert elbv2.normalise_actions(only_config) == expected
+
+
+def test_redirect_defaults_aws_fills_in_compare_equal_to_ours():
+    answered = [{"Type": "redirect", "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}}]
+    assert elbv2.normalise_actions(answered) == elbv2.redirect_to_https()
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        {"type": "forward", "target_group_arn": TG_ARN},
+        elbv2.redirect_to_https(),
+        {"type": "fixed_response", "status_code": "503", "content_type": "text/plain", "message_body": "down"},
+        {"type": "fixed_response", "status_code": "404", "content_type": "application/json", "message_body": ""},
+    ],
+)
+def test_actions_round_trip_through_the_aws_shape(action):
+    assert elbv2.normalise_actions(elbv2.action_for_aws(action)) == action
+
+
+def test_conditions_sorted_and_the_legacy_values_form_read():
+    answered = [
+        {"Field": "path-pattern", "Values": ["/b/*", "/a/*"]},
+        {"Field": "host-header", "HostHeaderConfig": {"Values": ["x.example.com"]}},
+    ]
+    found = elbv2.normalise_conditions(answered)
+    assert found == {"path_patterns": ["/a/*", "/b/*"], "host_headers": ["x.example.com"]}
+    assert elbv2.normalise_conditions(elbv2.conditions_for_aws(found)) == found
+    other = elbv2.normalise_conditions(
+        [{"Field": "http-request-method", "HttpRequestMethodConfig": {"Values": ["GET"]}}]
+    )
+    assert list(other) == ["other"]
+
+
+def test_load_balancer_attributes_missing_from_the_answer_are_aws_defaults():
+    assert elbv2.lb_attributes([{"Key": "deletion_protection.enabled", "Value": "false"}]) == {
+        "idle_timeout": 60,
+        "deletion_protection": False,
+        "access_logs": {"enabled": False},
+    }
+    logs_on = elbv2.lb_attributes(
+        [
+            {"Key": "access_logs.s3.enabled", "Value": "true"},
+            {"Key": "access_logs.s3.bucket", "Value": "logs"},
+            {"Key": "access_logs.s3.prefix", "Value": "alb"},
+        ]
+    )
+    assert logs_on["access_logs"] == {"enabled": True, "bucket": "logs", "prefix": "alb"}
+
+
+def test_only_differing_load_balancer_attributes_are_sent():
+    before = {"idle_timeout": 60, "deletion_protection": False, "access_logs": {"enabled": False}}
+    after = dict(before, idle_timeout=120)
+    assert elbv2.lb_attribute_changes(before, after) == [{"Key": "idle_timeout.timeout_seconds", "Value": "120"}]
+    assert elbv2.lb_attribute_changes(before, before) == []
+    logs = dict(before, access_logs={"enabled": True, "bucket": "b1", "prefix": ""})
+    assert elbv2.lb_attribute_changes(before, logs) == [
+        {"Key": "access_logs.s3.enabled", "Value": "true"},
+        {"Key": "access_logs.s3.bucket", "Value": "b1"},
+        {"Key": "access_logs.s3.prefix", "Value": ""},
+    ]
+    assert elbv2.lb_attribute_changes(logs, before) == [{"Key": "access_logs.s3.enabled", "Value": "false"}]
+
+
+def test_target_group_attributes_and_changes():
+    assert elbv2.tg_attributes([{"Key": "stickiness.enabled", "Value": "false"}]) == {
+        "deregistration_delay": 300,
+        "stickiness": False,
+        "stickiness_duration": 86400,
+    }
+    eb = {"deregistration_delay": 20, "stickiness": True, "stickiness_duration": 86400}
+    assert elbv2.tg_attribute_changes(None, eb) == [
+        {"Key": "deregistration_delay.timeout_seconds", "Value": "20"},
+        {"Key": "stickiness.enabled", "Value": "true"},
+        {"Key": "stickiness.type", "Value": "lb_cookie"},
+    ]
+    assert elbv2.tg_attribute_changes(eb, eb) == []
+
+
+def test_dimensions_from_arns():
+    assert elbv2.arn_dimension(LB_ARN) == "app/shop/50dc6c495c0c9188"
+    assert elbv2.arn_dimension(TG_ARN) == "targetgroup/shop-default/0b1c2d3e4f5a6b7c"
+    assert elbv2.arn_dimension(None) is None
+
+
+def test_rule_keys_name_or_digest_of_conditions():
+    assert elbv2.rule_key("https", "api", {"path_patterns": ["/api/*"]}) == "https-rule-api"
+    one = elbv2.rule_key("http", None, {"path_patterns": ["/a"]})
+    assert one == elbv2.rule_key("http", None, {"path_patterns": ["/a"]}) and one.startswith("http-rule-")
+    assert one != elbv2.rule_key("http", None, {"path_patterns": ["/b"]})
+
+
+# -- rule priorities ---------------------------------------------------------------------------------------
+def test_priority_moves_without_collision_go_in_one_batch():
+    assert elbv2.priority_moves({"r1": 5}, {"r1": 1, "r2": 2}) == [[{"RuleArn": "r1", "Priority": 5}]]
+    assert elbv2.priority_moves({"r1": 1}, {"r1": 1}) == []
+
+
+def test_a_swap_parks_the_moving_rules_on_free_priorities_first():
+    batches = elbv2.priority_moves({"r1": 2, "r2": 1}, {"r1": 1, "r2": 2, "r3": 3})
+    assert len(batches) == 2
+    parked = dict((item["RuleArn"], item["Priority"]) for item in batches[0])
+    assert set(parked) == {"r1", "r2"} and not set(parked.values()) & {1, 2, 3}
+    assert batches[1] == [{"RuleArn": "r2", "Priority": 1}, {"RuleArn": "r1", "Priority": 2}]
+
+
+def test_rule_priorities_follow_list_order():
+    assert balancer.rule_priorities([{}, {}, {"priority": 10}, {}]) == [1, 2, 10, 11]
+    with pytest.raises(ValidationError, match=r"rules\[1\].priority: 3 is not above the previous rule's 5"):
+        balancer.rule_priorities([{"priority": 5}, {"priority": 3}])
+    with pytest.raises(ValidationError, match=r"rules\[0\].priority"):
+        balancer.rule_priorities([{"priority": 50001}])
+
+
+# -- validation --------------------------------------------------------------------------------------------
+def params(**more):
+    result = {
+        "environment": "shop",
+        "state": "present",
+        "vpc_id": "vpc-1",
+        "subnets": ["subnet-1", "subnet-2"],
+        "security_groups": ["sg-1"],
+        "scheme": "internet-facing",
+        "idle_timeout": 60,
+        "deletion_protection": False,
+        "access_logs": None,
+        "certificate_arn": None,
+        "ssl_policy": balancer.DEFAULT_SSL_POLICY,
+        "processes": [{"name": "default"}],
+        "default_process": None,
+        "rules": [],
+        "allow_replacement": False,
+    }
+    result.update(more)
+    return result
+
+
+@pytest.mark.parametrize(
+    "more,words",
+    [
+        ({"processes": [{"name": "default", "health_check_timeout": 20}]}, "must be below health_check_interval"),
+        ({"processes": [{"name": "default", "matcher": "ok"}]}, "matcher: 'ok'"),
+        ({"processes": [{"name": "default"}, {"name": "default"}]}, "given twice"),
+        ({"processes": [{"name": "a-very-long-process-name-here"}]}, "target group names"),
+        ({"processes": [{"name": "Api"}]}, "processes[0].name"),
+        ({"certificate_arn": "arn:aws:s3:::bucket"}, "not an ACM or IAM certificate ARN"),
+        ({"access_logs": {"bucket": "logs", "prefix": "/alb"}}, "access_logs.prefix"),
+        ({"access_logs": {"bucket": "Bad_Bucket", "prefix": ""}}, "access_logs.bucket"),
+        ({"idle_timeout": 0}, "idle_timeout"),
+        ({"default_process": "api"}, "default_process: 'api' is not one of the processes"),
+        ({"vpc_id": None}, "vpc_id: is required"),
+        ({"subnets": None}, "subnets: is required"),
+        ({"rules": [{"conditions": {"path_patterns": ["/a"]}}]}, "give exactly one action"),
+        (
+            {
+                "rules": [
+                    {
+                        "conditions": {"path_patterns": ["/a"]},
+                        "forward": "default",
+                        "fixed_response": {"status_code": "200"},
+                    }
+                ]
+            },
+            "give exactly one action",
+        ),
+        ({"rules": [{"conditions": {}, "forward": "default"}]}, "give path_patterns and/or host_headers"),
+        (
+            {"rules": [{"conditions": {"path_patterns": ["/%d" % i for i in range(6)]}, "forward": "default"}]},
+            "AWS allows 5 per rule",
+        ),
+        (
+            {
+                "rules": [
+                    {"conditions": {"path_patterns": ["/a"]}, "forward": "default"},
+                    {"conditions": {"path_patterns": ["/a"]}, "forward": "default"},
+                ]
+            },
+            "is the same rule as rules[0]",
+        ),
+        (
+            {
+                "rules": [
+                    {"conditions": {"path_patterns": ["/a"]}, "fixed_response": {"status_code": "302"}},
+                ]
+            },
+            "use a 2XX, 4XX or 5XX code",
+        ),
+    ],
+)
+def test_validation_names_the_option_and_the_fix(more, words):
+    with pytest.raises(ValidationError) as caught:
+        balancer.validate(params(**more))
+    assert words in str(caught.value)
+
+
+def test_check_mode_plans_without_ids_from_earlier_layers():
+    balancer.validate(params(vpc_id=None, subnets=[None, None], security_groups=[None]), check_mode=True)
+    balancer.validate(params(state="absent", vpc_id=None, subnets=None))
+
+
+# -- desired state -----------------------------------------------------------------------------------------
+def desired(current=None, **more):
+    layer = balancer.BalancerLayer()
+    ctx = Context("shop", "load_balancer")
+    p = params(**more)
+    p["processes"] = [balancer.process_with_defaults(x) for x in p["processes"]]
+    return layer, ctx, layer.desired(ctx, p, current or {})
+
+
+def test_without_a_certificate_http_forwards_to_the_default_process_with_eb_defaults():
+    _layer, _ctx, want = desired()
+    http = want["listener"]["http"].fields
+    assert http["default_action"]["type"] == "forward"
+    assert http["default_action"]["target_group_arn"].key == "default"
+    assert "https" not in want["listener"]
+    tg = want["target_group"]["default"]
+    assert tg.fields["name"] == "shop-default" and tg.fields["port"] == 80
+    assert tg.fields["health_check"] == {
+        "path": "/",
+        "interval": 15,
+        "timeout": 5,
+        "healthy_threshold": 3,
+        "unhealthy_threshold": 5,
+        "matcher": "200",
+    }
+    assert tg.fields["attributes"] == {"deregistration_delay": 20, "stickiness": False, "stickiness_duration": 86400}
+    assert tg.tags["webstack:resource"] == "default" and tg.tags["webstack:layer"] == "load_balancer"
+
+
+def test_with_a_certificate_http_redirects_and_rules_go_on_https():
+    rules = [
+        {"name": "api", "conditions": {"path_patterns": ["/api/*"]}, "forward": "api"},
+        {"conditions": {"host_headers": ["old.example.com"]}, "fixed_response": {"status_code": "410"}},
+    ]
+    _layer, _ctx, want = desired(
+        certificate_arn=CERT, processes=[{"name": "web"}, {"name": "api", "port": 8080}], rules=rules
+    )
+    assert want["listener"]["http"].fields["default_action"] == elbv2.redirect_to_https()
+    https = want["listener"]["https"].fields
+    assert https["ssl_policy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06" and https["certificate_arn"] == CERT
+    assert https["default_action"]["target_group_arn"].key == "web"  # no process named default: the first
+    keys = sorted(want["listener_rule"])
+    assert keys[0].startswith("https-rule-") and "https-rule-api" in keys
+    api = want["listener_rule"]["https-rule-api"].fields
+    assert api["priority"] == 1 and isinstance(api["listener_arn"], Ref) and api["listener_arn"].key == "https"
+    assert [r.fields["priority"] for r in want["listener_rule"].values()] == [1, 2]
+
+
+def test_check_mode_on_a_fresh_environment_plans_with_unknowns():
+    _layer, _ctx, want = desired(vpc_id=None, subnets=[None, None], security_groups=[None])
+    lb = want["load_balancer"]["load_balancer"].fields
+    assert isinstance(lb["vpc_id"], Unknown) and isinstance(lb["subnets"], Unknown)
+    assert isinstance(lb["security_groups"], Unknown)
+
+
+def test_target_group_takes_its_other_name_only_while_replaced():
+    fields = {"port": 8080, "protocol": "HTTP", "vpc_id": "vpc-1", "target_type": "instance"}
+    same = Current("api", TG_ARN, dict(fields, name="shop-api"))
+    assert balancer.target_group_name("shop", "api", None, fields) == "shop-api"
+    assert balancer.target_group_name("shop", "api", same, fields) == "shop-api"
+    moved = dict(fields, port=9090)
+    assert balancer.target_group_name("shop", "api", same, moved) == "shop-api-r"
+    back = Current("api", TG_ARN, dict(moved, name="shop-api-r"))
+    assert balancer.target_group_name("shop", "api", back, moved) == "shop-api-r"
+    assert balancer.target_group_name("shop", "api", back, fields) == "shop-api"
+
+
+def test_kept_rules_whose_priority_changes_are_planned_as_one_reorder():
+    listener = Current("http", ARN + "listener/app/shop/1/2", {})
+    rule_a = Current("http-rule-a", "rule-a", {"listener_arn": listener.id, "priority": 1})
+    rule_b = Current("http-rule-b", "rule-b", {"listener_arn": listener.id, "priority": 2})
+    current = {"listener": {"http": listener}, "listener_rule": {"http-rule-a": rule_a, "http-rule-b": rule_b}}
+    rules = [
+        {"name": "b", "conditions": {"path_patterns": ["/b"]}, "forward": "default"},
+        {"name": "a", "conditions": {"path_patterns": ["/a"]}, "forward": "default"},
+    ]
+    layer, ctx, _want = desired(current, rules=rules)
+    assert ctx.shared["elbv2_rule_moves"] == {"rule-b": (listener.id, 1), "rule-a": (listener.id, 2)}
+    assert layer.rule_kind.sort_keys(["http-rule-a", "http-rule-b", "gone"]) == ["http-rule-b", "http-rule-a", "gone"]
+
+
+# -- botocore Stubber: the real ELBv2 model validates every request ----------------------------------------
+def stubbed():
+    client = botocore.session.get_session().create_client(
+        "elbv2",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - dummy credentials, no call leaves the process
+    )
+    return client, Stubber(client)
+
+
+def lb_description():
+    return {
+        "LoadBalancerArn": LB_ARN,
+        "LoadBalancerName": "shop",
+        "DNSName": "shop-1.us-east-1.elb.amazonaws.com",
+        "Scheme": "internet-facing",
+        "VpcId": "vpc-1",
+        "State": {"Code": "active"},
+        "AvailabilityZones": [{"ZoneName": "us-east-1a", "SubnetId": "subnet-1"}],
+        "SecurityGroups": ["sg-1"],
+    }
+
+
+def test_read_pages_target_groups_and_batches_tags_by_20_stubber():
+    client, stub = stubbed()
+    ours = {"webstack:environment": "shop", "webstack:layer": "load_balancer"}
+    groups = [
+        {"TargetGroupArn": ARN + "targetgroup/shop-p%d/%04d" % (i, i), "TargetGroupName": "shop-p%d" % i}
+        for i in range(20)
+    ]
+    stranger = {"TargetGroupArn": ARN + "targetgroup/other-x/9999", "TargetGroupName": "other-x"}
+    stub.add_response("describe_load_balancers", {"LoadBalancers": [lb_description()]}, {"Names": ["shop"]})
+    stub.add_response("describe_listeners", {"Listeners": []}, {"LoadBalancerArn": LB_ARN})
+    stub.add_response(
+        "describe_target_groups", {"TargetGroups": groups[:12] + [stranger], "NextMarker": "m1"}, {"PageSize": 400}
+    )
+    stub.add_response("describe_target_groups", {"TargetGroups": groups[12:]}, {"PageSize": 400, "Marker": "m1"})
+    arns = [LB_ARN] + [g["TargetGroupArn"] for g in groups]  # 21: two DescribeTags calls, not 21
+    tag_list = [{"Key": k, "Value": v} for k, v in ours.items()]
+    for chunk in (arns[:20], arns[20:]):
+        stub.add_response(
+            "describe_tags",
+            {"TagDescriptions": [{"ResourceArn": a, "Tags": tag_list} for a in chunk]},
+            {"ResourceArns": chunk},
+        )
+    stub.add_response(
+        "describe_load_balancer_attributes",
+        {"Attributes": [{"Key": "idle_timeout.timeout_seconds", "Value": "120"}]},
+        {"LoadBalancerArn": LB_ARN},
+    )
+    for group in groups:
+        stub.add_response(
+            "describe_target_group_attributes", {"Attributes": []}, {"TargetGroupArn": group["TargetGroupArn"]}
+        )
+    ctx = Context("shop", "load_balancer", clients={"elbv2": client})
+    with stub:
+        found = elbv2.LoadBalancer().read(ctx)
+        tgs = elbv2.TargetGroup().read(ctx)  # from the same read: no more calls
+    stub.assert_no_pending_responses()
+    assert found[0].fields["idle_timeout"] == 120 and found[0].fields["subnets"] == ["subnet-1"]
+    assert sorted(t.fields["name"] for t in tgs) == sorted(g["TargetGroupName"] for g in groups)
+
+
+def test_read_of_an_environment_without_a_load_balancer_stubber():
+    client, stub = stubbed()
+    stub.add_client_error("describe_load_balancers", "LoadBalancerNotFound", http_status_code=400)
+    stub.add_response("describe_target_groups", {"TargetGroups": []}, {"PageSize": 400})
+    ctx = Context("shop", "load_balancer", clients={"elbv2": client})
+    with stub:
+        assert elbv2.LoadBalancer().read(ctx) == []
+        assert elbv2.Listener().read(ctx) == []
+    stub.assert_no_pending_responses()
+
+
+def test_target_group_delete_waits_while_aws_still_calls_it_in_use_stubber():
+    client, stub = stubbed()
+    stub.add_client_error("delete_target_group", "ResourceInUse", http_status_code=400)
+    stub.add_response("delete_target_group", {}, {"TargetGroupArn": TG_ARN})
+    slept = []
+    ctx = Context("shop", "load_balancer", clients={"elbv2": client}, sleep=slept.append)
+    with stub:
+        elbv2.TargetGroup().delete(ctx, Current("default", TG_ARN, {"name": "shop-default"}))
+    stub.assert_no_pending_responses()
+    assert len(slept) == 1
+
+
+def test_rule_swap_is_two_set_rule_priorities_calls_stubber():
+    client, stub = stubbed()
+    listener = ARN + "listener/app/shop/50dc6c495c0c9188/f0e1"
+    rule_a, rule_b = ARN + "listener-rule/app/shop/1/2/aaaa", ARN + "listener-rule/app/shop/1/2/bbbb"
+    ctx = Context("shop", "load_balancer", clients={"elbv2": client})
+    ctx.shared["elbv2"] = {"priorities": {listener: {rule_a: 1, rule_b: 2}}}
+    ctx.shared["elbv2_rule_moves"] = {rule_a: (listener, 2), rule_b: (listener, 1)}
+    stub.add_response(
+        "set_rule_priorities",
+        {"Rules": []},
+        {"RulePriorities": [{"RuleArn": rule_a, "Priority": 50000}, {"RuleArn": rule_b, "Priority": 49999}]},
+    )
+    stub.add_response(
+        "set_rule_priorities",
+        {"Rules": []},
+        {"RulePriorities": [{"RuleArn": rule_b, "Priority": 1}, {"RuleArn": rule_a, "Priority": 2}]},
+    )
+    kind = elbv2.ListenerRule()
+    with stub:
+        kind.update(ctx, Current("http-rule-a", rule_a, {}), {}, ["priority"])
+        kind.update(ctx, Current("http-rule-b", rule_b, {}), {}, ["priority"])  # already moved: no call
+    stub.assert_no_pending_responses()
+    assert ctx.shared["elbv2"]["priorities"][listener] == {rule_a: 2, rule_b: 1}

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from ansible_collections.webstack.aws.plugins.module_utils.autoscaling import AutoScalingGroup
+from ansible_collections.webstack.aws.plugins.module_utils.cloudwatch import Alarm, Topic
 from ansible_collections.webstack.aws.plugins.module_utils.ec2 import (
     ElasticIp,
     InternetGateway,
@@ -27,9 +28,11 @@ from ansible_collections.webstack.aws.plugins.module_utils.launch_template impor
 # Every kind the collection creates, by the service that owns it (one filtered call each).
 KINDS = {
     "autoscaling": (AutoScalingGroup,),
+    "cloudwatch": (Alarm,),
     "ec2": (Vpc, InternetGateway, Subnet, ElasticIp, NatGateway, RouteTable, SecurityGroup, LaunchTemplate),
     "elbv2": (TargetGroup, LoadBalancer, Listener, ListenerRule),
     "iam": (Role, InstanceProfile),
+    "sns": (Topic,),
 }
 
 

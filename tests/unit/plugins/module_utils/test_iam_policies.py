@@ -1,0 +1,244 @@
+"""Policy normalisation, the identity layer's policies and validation, and the profile wait (no AWS)."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+import pytest
+from botocore.exceptions import ClientError
+
+from ansible_collections.webstack.aws.plugins.module_utils import iam, identity
+from ansible_collections.webstack.aws.plugins.module_utils.engine import Context, EngineError
+from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
+
+DOC = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject"], "Resource": "arn:aws:s3:::b/x/*"},
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": ["arn:aws:sqs:us-east-1:1:q"]},
+    ],
+}
+
+
+def test_order_shape_case_and_whitespace_never_differ():
+    shuffled = {
+        "Statement": [
+            {"Resource": ["arn:aws:sqs:us-east-1:1:q"], "Action": ["SQS:SendMessage"], "Effect": "Allow", "Sid": ""},
+            {"Effect": "Allow", "Resource": ["arn:aws:s3:::b/x/*"], "Action": ["s3:getobject", "s3:PutObject"]},
+        ],
+        "Version": "2012-10-17",
+    }
+    assert iam.policies_equal(DOC, shuffled)
+    assert iam.policies_equal(DOC, json.dumps(shuffled, indent=4))
+    # IAM hands documents back URL-encoded from some APIs
+    assert iam.policies_equal(DOC, quote(json.dumps(DOC)))
+    assert iam.decode_policy(quote(json.dumps(DOC))) == DOC
+
+
+def test_a_real_difference_is_a_difference():
+    other = json.loads(json.dumps(DOC))
+    other["Statement"][0]["Resource"] = "arn:aws:s3:::b/y/*"
+    assert not iam.policies_equal(DOC, other)
+    denied = json.loads(json.dumps(DOC))
+    denied["Statement"][1]["Effect"] = "Deny"
+    assert not iam.policies_equal(DOC, denied)
+
+
+def test_normalised_form_keeps_case_but_sorts_and_lists():
+    doc = iam.normalise_policy(
+        {
+            "Version": "2012-10-17",
+            "Statement": {
+                "Effect": "Allow",
+                "Action": "cloudwatch:PutMetricData",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"cloudwatch:namespace": "webstack/a"}},
+            },
+        }
+    )
+    assert doc == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["cloudwatch:PutMetricData"],
+                "Resource": ["*"],
+                "Condition": {"StringEquals": {"cloudwatch:namespace": ["webstack/a"]}},
+            }
+        ],
+    }
+    trust = iam.normalise_policy(iam.EC2_TRUST_POLICY)
+    assert trust["Statement"][0]["Principal"] == {"Service": ["ec2.amazonaws.com"]}
+    # a missing Version means the old grammar: not the same document
+    assert not iam.policies_equal({"Statement": DOC["Statement"]}, DOC)
+
+
+def test_role_equal_compares_policies_semantically():
+    role = iam.Role()
+    assert role.equal("inline_policies", {"p": DOC}, {"p": json.dumps(DOC)})
+    assert not role.equal("inline_policies", {"p": DOC}, {"p": DOC, "q": DOC})
+    assert role.equal("managed_policy_arns", ["b", "a"], ["a", "b"])
+    assert role.equal("description", None, "")
+
+
+def test_environment_scoped_policies():
+    policies = identity.inline_policies(
+        "shop",
+        {
+            "bucket": "arn:aws:s3:::shop-assets",
+            "queue_arns": ["arn:aws:sqs:us-east-1:123456789012:shop-worker"] * 2,
+            "log_group": "/webstack/shop",
+            "put_metrics": True,
+        },
+    )
+    assert sorted(policies) == ["shop-bucket", "shop-logs", "shop-metrics", "shop-queues"]
+    bucket = {s["Sid"]: s for s in policies["shop-bucket"]["Statement"]}
+    assert bucket["EnvironmentObjects"]["Resource"] == [
+        "arn:aws:s3:::shop-assets/resources/environments/logs/publish/shop/*",
+        "arn:aws:s3:::shop-assets/resources/environments/shop/*",
+    ]
+    assert bucket["ApplicationVersions"]["Action"] == ["s3:GetObject"]
+    assert bucket["ListEnvironmentPrefixes"]["Condition"] == {
+        "StringLike": {
+            "s3:prefix": [
+                "app-versions/shop/*",
+                "resources/environments/logs/publish/shop/*",
+                "resources/environments/shop/*",
+            ]
+        }
+    }
+    assert policies["shop-queues"]["Statement"][0]["Resource"] == ["arn:aws:sqs:us-east-1:123456789012:shop-worker"]
+    assert "sqs:ReceiveMessage" in policies["shop-queues"]["Statement"][0]["Action"]
+    assert policies["shop-logs"]["Statement"][0]["Resource"] == ["arn:aws:logs:*:*:log-group:/webstack/shop:*"]
+    metrics = policies["shop-metrics"]["Statement"][0]
+    assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": ["webstack/shop"]}}
+
+
+def test_only_what_is_given_and_an_empty_app_versions_prefix():
+    assert list(identity.inline_policies("a", {"put_metrics": True})) == ["a-metrics"]
+    assert identity.inline_policies("a", {"put_metrics": False}) == {}
+    params = {"bucket": "bkt", "bucket_prefixes": [], "app_versions_prefix": "", "put_metrics": False}
+    policies = identity.inline_policies("a", params)
+    assert policies == {}
+    pinned = identity.log_group_arn("arn:aws:logs:us-east-1:123456789012:log-group:/webstack/a")
+    assert pinned == "arn:aws:logs:us-east-1:123456789012:log-group:/webstack/a:*"
+    extra = identity.inline_policies(
+        "a",
+        {
+            "put_metrics": False,
+            "extra_statements": [{"Effect": "Allow", "Action": "ssm:GetParameter", "Resource": "*"}],
+        },
+    )
+    assert extra["a-extra"]["Statement"] == [{"Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": ["*"]}]
+
+
+@pytest.mark.parametrize(
+    "params,option",
+    [
+        ({"bucket": "UPPER"}, "bucket"),
+        ({"bucket_prefixes": ["x/"]}, "bucket"),
+        ({"bucket": "bkt", "bucket_prefixes": ["a/*"]}, "bucket_prefixes[0]"),
+        ({"bucket": "bkt", "app_versions_prefix": "/v/"}, "app_versions_prefix"),
+        ({"queue_arns": ["arn:aws:sqs:us-east-1:12:q"]}, "queue_arns[0]"),
+        ({"log_group": "bad group name"}, "log_group"),
+        ({"metrics_namespace": "AWS/EC2"}, "metrics_namespace"),
+        ({"managed_policy_arns": ["arn:aws:iam::aws:role/x"]}, "managed_policy_arns[0]"),
+        (
+            {"extra_statements": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Principal": "*"}]},
+            "extra_statements[0].Principal",
+        ),
+        (
+            {"extra_statements": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Bogus": 1}]},
+            "extra_statements[0]",
+        ),
+        ({"extra_statements": [{"Effect": "Allow", "Action": [1], "Resource": "*"}]}, "extra_statements[0].Action"),
+        (
+            {"extra_statements": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": "x"}]},
+            "extra_statements[0].Condition",
+        ),
+    ],
+)
+def test_bad_input_names_the_option(params, option):
+    with pytest.raises(ValidationError) as err:
+        identity.validate(params)
+    assert err.value.option == option
+
+
+def test_good_input_passes():
+    identity.validate(
+        {
+            "bucket": "arn:aws:s3:::shop-assets",
+            "bucket_prefixes": ["a/"],
+            "queue_arns": ["arn:aws:sqs:us-east-1:123456789012:shop-worker.fifo"],
+            "log_group": "arn:aws:logs:us-east-1:123456789012:log-group:/webstack/shop:*",
+            "metrics_namespace": "Shop/Web",
+            "managed_policy_arns": ["arn:aws:iam::123456789012:policy/team/Boundary"],
+            "extra_statements": [{"Effect": "Deny", "NotAction": ["iam:*"], "NotResource": "*", "Condition": {}}],
+        }
+    )
+
+
+def test_profile_propagation_errors_for_consumers():
+    assert iam.profile_not_ready("InvalidParameterValue", "Value (x) for parameter iamInstanceProfile.name is invalid")
+    assert iam.profile_not_ready("ValidationError", "Invalid IamInstanceProfile: shop-instance")
+    assert not iam.profile_not_ready("InvalidParameterValue", "Invalid AMI id")
+    assert not iam.profile_not_ready("Throttling", "instance profile")
+
+
+class FakeIam:
+    """get_instance_profile answers from a script: NoSuchEntity, then no role, then the role."""
+
+    def __init__(self, script):
+        self.script = list(script)
+        self.calls = 0
+
+    def get_instance_profile(self, InstanceProfileName):
+        self.calls += 1
+        step = self.script.pop(0) if len(self.script) > 1 else self.script[0]
+        if step == "missing":
+            raise ClientError({"Error": {"Code": "NoSuchEntity", "Message": "not found"}}, "GetInstanceProfile")
+        roles = [{"RoleName": step}] if step else []
+        return {"InstanceProfile": {"InstanceProfileName": InstanceProfileName, "Roles": roles}}
+
+
+def _ctx(client, timeout=60):
+    now = [0.0]
+
+    def sleep(seconds):
+        now[0] += seconds
+
+    ctx = Context("shop", "identity", clients={"iam": client}, wait_timeout=timeout, sleep=sleep, clock=lambda: now[0])
+    ctx.shared["profile_roles"] = {"shop-instance": "shop-instance"}
+    return ctx
+
+
+def test_wait_until_the_profile_shows_its_role():
+    client = FakeIam(["missing", None, "shop-instance"])
+    iam.InstanceProfile().wait_created(_ctx(client), ["shop-instance"])
+    assert client.calls == 3
+
+
+def test_wait_times_out_naming_the_profile():
+    client = FakeIam([None])
+    with pytest.raises(EngineError) as err:
+        iam.InstanceProfile().wait_created(_ctx(client, timeout=5), ["shop-instance"])
+    assert "instance profile shop-instance (role shop-instance not in it yet)" in str(err.value)
+
+
+def test_identity_layer_desired_state():
+    layer = identity.IdentityLayer()
+    ctx = Context("shop", "identity", user_tags={"team": "a"})
+    want = layer.desired(ctx, {"put_metrics": True, "managed_policy_arns": ["b", "a", "a"]}, {})
+    role = want["iam_role"]["instance"]
+    assert role.fields["role_name"] == "shop-instance" and role.fields["path"] == "/webstack/shop/"
+    assert role.fields["managed_policy_arns"] == ["a", "b"]
+    assert role.tags["webstack:layer"] == "identity" and role.tags["team"] == "a"
+    profile = want["instance_profile"]["instance"]
+    assert profile.fields == {
+        "instance_profile_name": "shop-instance",
+        "path": "/webstack/shop/",
+        "role_name": "shop-instance",
+    }
+    out = layer.outputs(ctx, {"put_metrics": True, "managed_policy_arns": []}, {"iam_role": {"instance": None}}, {})
+    assert out["role_arn"] is None and out["policy_names"] == ["shop-metrics"]

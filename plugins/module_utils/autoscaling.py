@@ -22,8 +22,10 @@ from ansible_collections.webstack.aws.plugins.module_utils.engine import (
     Current,
     EngineError,
     Kind,
+    Unknown,
     contains_unknown,
 )
+from ansible_collections.webstack.aws.plugins.module_utils.launch_template import TEMPLATE_KEY
 
 try:
     import botocore
@@ -37,6 +39,23 @@ NOT_PROPAGATED = ("Name", TAG_RESOURCE)
 
 REFRESH_RUNNING = ("Pending", "InProgress", "Cancelling", "RollbackInProgress", "Baking")
 REFRESH_FAILED = ("Failed", "Cancelled", "RollbackSuccessful", "RollbackFailed")
+
+
+class TemplateVersion(Unknown):
+    """The launch template's default version after this run's change: known once the template is written."""
+
+    def __init__(self):
+        super().__init__("launch_template version")
+
+
+def template_version(ctx, value):
+    """A planned version number, resolved at apply from what the launch template's create or update returned."""
+    if not isinstance(value, Unknown):
+        return value
+    made = ctx.description("launch_template", TEMPLATE_KEY) or {}
+    if made.get("DefaultVersionNumber") is None:
+        raise EngineError("internal: the launch template's new version is not known yet")
+    return str(made["DefaultVersionNumber"])
 
 
 def propagated(tags):
@@ -163,12 +182,12 @@ class AutoScalingGroup(Kind):
             return sorted(before or []) == sorted(after or [])
         return before == after
 
-    def _params(self, fields):
+    def _params(self, ctx, fields):
         params = dict(
             AutoScalingGroupName=fields["auto_scaling_group_name"],
             LaunchTemplate={
                 "LaunchTemplateId": fields["launch_template_id"],
-                "Version": fields["launch_template_version"],
+                "Version": template_version(ctx, fields["launch_template_version"]),
             },
             VPCZoneIdentifier=",".join(fields["subnet_ids"]),
         )
@@ -178,7 +197,7 @@ class AutoScalingGroup(Kind):
         return params
 
     def create(self, ctx, key, fields, tags):
-        params = self._params(fields)
+        params = self._params(ctx, fields)
         if fields.get("target_group_arns"):
             params["TargetGroupARNs"] = list(fields["target_group_arns"])
         params["Tags"] = asg_tags(fields["auto_scaling_group_name"], tags)
@@ -189,7 +208,7 @@ class AutoScalingGroup(Kind):
         plain = [f for f in changed if f not in ("target_group_arns", "propagated_tags")]
         if plain:
             params = dict(AutoScalingGroupName=current.id)
-            full = self._params(fields)
+            full = self._params(ctx, fields)
             if "launch_template_id" in plain or "launch_template_version" in plain:
                 params["LaunchTemplate"] = full["LaunchTemplate"]
             if "subnet_ids" in plain:
@@ -454,10 +473,12 @@ class InstanceRefresh(Kind):
         return []  # an action, not a lasting resource: planned only when the launch template changes
 
     def create(self, ctx, key, fields, tags):
+        # AutoRollback needs a desired configuration with a numbered template version: the refresh moves the
+        # group to it when it succeeds, and back to the version it had when it rolls back.
         preferences = {
             "MinHealthyPercentage": fields["min_healthy_percentage"],
             "AutoRollback": True,
-            "SkipMatching": False,
+            "SkipMatching": True,
         }
         if fields.get("instance_warmup") is not None:
             preferences["InstanceWarmup"] = fields["instance_warmup"]
@@ -466,6 +487,12 @@ class InstanceRefresh(Kind):
             "start_instance_refresh",
             AutoScalingGroupName=fields["auto_scaling_group_name"],
             Strategy="Rolling",
+            DesiredConfiguration={
+                "LaunchTemplate": {
+                    "LaunchTemplateId": fields["launch_template_id"],
+                    "Version": template_version(ctx, fields["launch_template_version"]),
+                }
+            },
             Preferences=preferences,
         )
         refresh_id = answer["InstanceRefreshId"]

@@ -11,6 +11,7 @@ from ansible_collections.webstack.aws.plugins.module_utils.autoscaling import (
     AutoScalingGroup,
     InstanceRefresh,
     ScalingPolicy,
+    TemplateVersion,
     instances_of,
     propagated,
     running_refresh,
@@ -23,7 +24,7 @@ from ansible_collections.webstack.aws.plugins.module_utils.engine import (
     Unknown,
     tag_changes,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.launch_template import LaunchTemplate
+from ansible_collections.webstack.aws.plugins.module_utils.launch_template import TEMPLATE_KEY, LaunchTemplate
 from ansible_collections.webstack.aws.plugins.module_utils.layer import LayerSpec
 from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
 
@@ -57,7 +58,6 @@ TERMINATION_POLICIES = (
 )
 ADJUSTMENT_TYPES = ("ChangeInCapacity", "ExactCapacity", "PercentChangeInCapacity")
 ASG_KEY = "auto_scaling_group"
-TEMPLATE_KEY = "launch_template"
 
 
 def argument_spec():
@@ -322,7 +322,7 @@ class ComputeLayer(LayerSpec):
         group = {
             "auto_scaling_group_name": ctx.environment,
             "launch_template_id": Ref("launch_template", TEMPLATE_KEY),
-            "launch_template_version": "$Default",
+            "launch_template_version": None,  # below
             "subnet_ids": subnets,
             "min_size": params["min_size"],
             "max_size": params["max_size"],
@@ -342,10 +342,23 @@ class ComputeLayer(LayerSpec):
             "auto_scaling_group": {ASG_KEY: Desired(group, group_tags)},
             "scaling_policy": dict((k, Desired(v, {})) for k, v in self.policies(ctx, params).items()),
         }
-        refresh = self.refresh(ctx, params, current, template, have_group)
+        target = self.target_version(current, template)
+        refresh = self.refresh(ctx, params, current, template, have_group, target)
         if refresh is not None:
+            # the refresh moves the group to the new version (and back, if it rolls back)
+            group["launch_template_version"] = have_group.fields.get("launch_template_version")
+            refresh["launch_template_id"] = Ref("launch_template", TEMPLATE_KEY)
             want["instance_refresh"] = {"instance_refresh": Desired(refresh, {})}
+        else:
+            group["launch_template_version"] = target
         return want
+
+    def target_version(self, current, template):
+        """The template version the group should run: the default one, or the one this run makes."""
+        have = current.get("launch_template", {}).get(TEMPLATE_KEY)
+        if have is None or self.template_changes(current, template):
+            return TemplateVersion()
+        return str((have.raw or {}).get("DefaultVersionNumber"))
 
     def template_changes(self, current, template):
         have = current.get("launch_template", {}).get(TEMPLATE_KEY)
@@ -354,13 +367,22 @@ class ComputeLayer(LayerSpec):
         kind = LaunchTemplate()
         return sorted(f for f, v in template.items() if not kind.equal(f, have.fields.get(f), v))
 
-    def refresh(self, ctx, params, current, template, have_group):
-        """The instance refresh to plan: when the launch template changes under a group that has instances."""
-        changed = self.template_changes(current, template)
+    def refresh(self, ctx, params, current, template, have_group, target):
+        """The instance refresh to plan: when the group's instances are to run another template version."""
         self.refresh_reason = None
-        if not changed or have_group is None or not (have_group.raw or {}).get("Instances"):
+        if have_group is None or not (have_group.raw or {}).get("Instances"):
             return None
-        self.refresh_reason = "launch template changes: %s" % ", ".join(changed)
+        changed = self.template_changes(current, template)
+        running = have_group.fields.get("launch_template_version")
+        if changed:
+            self.refresh_reason = "launch template changes: %s" % ", ".join(changed)
+        elif running != target:
+            self.refresh_reason = "the group runs launch template version %s, the template's default is %s" % (
+                running,
+                target,
+            )
+        else:
+            return None
         if not params["instance_refresh"]:
             return None
         running = running_refresh(ctx, ctx.environment)
@@ -372,6 +394,7 @@ class ComputeLayer(LayerSpec):
             )
         return {
             "auto_scaling_group_name": ctx.environment,
+            "launch_template_version": target,
             "reason": self.refresh_reason,
             "min_healthy_percentage": params["min_healthy_percentage"],
             "instance_warmup": params.get("instance_warmup")

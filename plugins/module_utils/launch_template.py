@@ -21,6 +21,9 @@ from ansible_collections.webstack.aws.plugins.module_utils.ec2 import (
     tag_dict,
 )
 
+# The launch template's key in the compute layer (one template per environment).
+TEMPLATE_KEY = "launch_template"
+
 # What the template's instances and their volumes are tagged with (the Auto Scaling group adds its
 # own propagated tags on top).
 TAGGED_AT_LAUNCH = ("instance", "volume")

@@ -15,13 +15,16 @@ description:
     template changes.
   - The launch template requires IMDSv2 (C(HttpTokens=required)) by default, with a hop limit of 2 so
     containers on the instance reach the metadata service, and gives instances an encrypted gp3 root volume.
-  - A change of the launch template makes one new template version and makes it the default; the group
-    launches C($Default). The fields are compared with the default version, normalised, so a run with
-    nothing to change makes no new version.
-  - When the launch template changes under a group with running instances, the plan includes an
-    C(instance_refresh) that replaces them (rolling, O(min_healthy_percentage) kept in service,
-    automatic rollback on failure), and the module waits for it (with O(wait)). A refresh that fails,
-    is cancelled or rolls back fails the task with AWS's reason.
+  - A change of the launch template makes one new template version and makes it the default. The fields are
+    compared with the default version, normalised, so a run with nothing to change makes no new version.
+  - The group runs a numbered template version (not C($Default) or C($Latest), with which AWS cannot roll
+    an instance refresh back).
+  - When the group's instances are to run another template version (the template changed, or an earlier
+    refresh rolled back), the plan includes an C(instance_refresh) that replaces them (rolling,
+    O(min_healthy_percentage) kept in service, instances already on the new version skipped, automatic
+    rollback on failure) and moves the group to the new version; the module waits for it (with O(wait)).
+    A refresh that fails, is cancelled or rolls back fails the task with AWS's reason. A group with no
+    instances, or O(instance_refresh=false), is switched to the new version directly.
   - Reads each resource kind with one call (the launch template by the environment's tags plus its default
     version, the group by name, the policies by group); a run with nothing to do makes no mutating call and
     reports no change. Check mode returns the exact plan; C(--diff) renders it.
@@ -192,8 +195,8 @@ options:
     description:
       - Replace running instances with a rolling instance refresh when the launch template changes, and
         wait for it (with O(wait)).
-      - With V(false) the template still gets its new default version, but running instances are left as
-        they are; instances launched later use the new version.
+      - With V(false) the group is switched to the template's new version directly; running instances are left
+        as they are, instances launched later use the new version.
       - The refresh API is checked before anything changes; an endpoint without it (some emulators) makes
         the task fail with a message and nothing changed.
     type: bool
@@ -351,7 +354,7 @@ auto_scaling:
       type: str
       sample: shop-prod
     launch_template_version:
-      description: The template's default version, the one the group launches.
+      description: The template's default version (the group runs it once any instance refresh has succeeded).
       type: int
       sample: 3
     min_size:

@@ -15,12 +15,14 @@ from ansible_collections.webstack.aws.plugins.module_utils.autoscaling import (
     AutoScalingGroup,
     InstanceRefresh,
     ScalingPolicy,
+    TemplateVersion,
     asg_tags,
     group_fields,
     normalise_policy,
     put_policy_params,
     refresh_failure,
     running_refresh,
+    template_version,
 )
 from ansible_collections.webstack.aws.plugins.module_utils.compute import (
     INSTANCE_TYPE,
@@ -276,7 +278,7 @@ def test_validation_accepts_good_input_and_plans_without_subnets_in_check_mode()
 # -- desired state -----------------------------------------------------------------------------------------
 
 
-def current_state(instance_type="t3.micro", instances=1, desired=1):
+def current_state(instance_type="t3.micro", instances=1, desired=1, running="1", default=1):
     layer = ComputeLayer()
     ctx = Context("shop", "compute")
     template = layer.template_fields(ctx, params(instance_type=instance_type))
@@ -285,11 +287,14 @@ def current_state(instance_type="t3.micro", instances=1, desired=1):
         "DesiredCapacity": desired,
         "Instances": [{"InstanceId": "i-1"}] * instances,
     }
+    group_fields = {"desired_capacity": desired, "launch_template_version": running}
     return {
-        "launch_template": {"launch_template": Current("launch_template", "lt-1", template, {}, {})},
+        "launch_template": {
+            "launch_template": Current("launch_template", "lt-1", template, {}, {"DefaultVersionNumber": default})
+        },
         "auto_scaling_group": {
             "auto_scaling_group": Current(
-                "auto_scaling_group", "shop", {"desired_capacity": desired}, ctx.tags_for("auto_scaling_group"), group
+                "auto_scaling_group", "shop", group_fields, ctx.tags_for("auto_scaling_group"), group
             )
         },
         "scaling_policy": {},
@@ -307,7 +312,8 @@ def test_desired_capacity_is_set_at_creation_then_left_to_the_policies():
     assert given["auto_scaling_group"]["auto_scaling_group"].fields["desired_capacity"] == 3
     group = fresh["auto_scaling_group"]["auto_scaling_group"]
     assert group.fields["propagated_tags"] == ["webstack:environment", "webstack:layer"]
-    assert group.fields["launch_template_version"] == "$Default"
+    assert isinstance(group.fields["launch_template_version"], Unknown)  # the version the create makes
+    assert later["auto_scaling_group"]["auto_scaling_group"].fields["launch_template_version"] == "1"
 
 
 def test_no_refresh_when_nothing_changes_or_refresh_is_off():
@@ -318,6 +324,8 @@ def test_no_refresh_when_nothing_changes_or_refresh_is_off():
         Context("shop", "compute"), params(instance_type="t3.small", instance_refresh=False), current_state()
     )
     assert "instance_refresh" not in off and layer.refresh_reason == "launch template changes: instance_type"
+    # without a refresh the group is switched to the new version directly
+    assert isinstance(off["auto_scaling_group"]["auto_scaling_group"].fields["launch_template_version"], Unknown)
     empty = layer.desired(Context("shop", "compute"), params(instance_type="t3.small"), current_state(instances=0))
     assert "instance_refresh" not in empty
 
@@ -369,6 +377,8 @@ def refresh(status, percentage=0, reason=None, rollback=None):
 
 REFRESH_FIELDS = {
     "auto_scaling_group_name": "shop",
+    "launch_template_id": "lt-1",
+    "launch_template_version": "2",
     "reason": "x",
     "min_healthy_percentage": 90,
     "instance_warmup": 300,
@@ -383,11 +393,12 @@ def start(ctx, stubber):
         {
             "AutoScalingGroupName": "shop",
             "Strategy": "Rolling",
+            "DesiredConfiguration": {"LaunchTemplate": {"LaunchTemplateId": "lt-1", "Version": "2"}},
             "Preferences": {
                 "MinHealthyPercentage": 90,
                 "InstanceWarmup": 300,
                 "AutoRollback": True,
-                "SkipMatching": False,
+                "SkipMatching": True,
             },
         },
     )
@@ -454,12 +465,36 @@ def test_instance_refresh_planned_when_the_template_changes_stubber(stubbed):
     )
     want = ComputeLayer().desired(ctx, params(instance_type="t3.small", instance_warmup=60), current_state())
     planned = want["instance_refresh"]["instance_refresh"].fields
+    version = planned.pop("launch_template_version")
+    assert isinstance(version, Unknown) and repr(version) == "(known after apply: launch_template version)"
+    assert repr(planned.pop("launch_template_id")) == "Ref(launch_template, launch_template)"
     assert planned == {
         "auto_scaling_group_name": "shop",
         "reason": "launch template changes: instance_type",
         "min_healthy_percentage": 90,
         "instance_warmup": 60,
     }
+    # the refresh moves the group: its own version is left as it runs
+    assert want["auto_scaling_group"]["auto_scaling_group"].fields["launch_template_version"] == "1"
+
+
+def test_instance_refresh_planned_again_after_a_rollback_stubber(stubbed):
+    ctx, stubber = stubbed
+    stubber.add_response(
+        "describe_instance_refreshes", {"InstanceRefreshes": []}, {"AutoScalingGroupName": "shop", "MaxRecords": ANY}
+    )
+    layer = ComputeLayer()
+    want = layer.desired(ctx, params(), current_state(running="1", default=2))
+    assert want["instance_refresh"]["instance_refresh"].fields["launch_template_version"] == "2"
+    assert layer.refresh_reason == "the group runs launch template version 1, the template's default is 2"
+
+
+def test_new_version_is_resolved_at_apply():
+    ctx = Context("shop", "compute")
+    ctx.remember("launch_template", "launch_template", {"DefaultVersionNumber": 3})
+    assert template_version(ctx, TemplateVersion()) == "3" and template_version(ctx, "2") == "2"
+    with pytest.raises(EngineError):
+        template_version(Context("shop", "compute"), TemplateVersion())
 
 
 def test_instance_refresh_already_running_is_refused_stubber(stubbed):

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from ansible_collections.webstack.aws.plugins.module_utils.acm import Certificate
 from ansible_collections.webstack.aws.plugins.module_utils.autoscaling import AutoScalingGroup
 from ansible_collections.webstack.aws.plugins.module_utils.cloudwatch import Alarm, Topic
 from ansible_collections.webstack.aws.plugins.module_utils.ec2 import (
@@ -24,14 +25,17 @@ from ansible_collections.webstack.aws.plugins.module_utils.elbv2 import (
 from ansible_collections.webstack.aws.plugins.module_utils.engine import TAG_LAYER
 from ansible_collections.webstack.aws.plugins.module_utils.iam import InstanceProfile, Role
 from ansible_collections.webstack.aws.plugins.module_utils.launch_template import LaunchTemplate
+from ansible_collections.webstack.aws.plugins.module_utils.route53 import HostedZone
 
 # Every kind the collection creates, by the service that owns it (one filtered call each).
 KINDS = {
+    "acm": (Certificate,),
     "autoscaling": (AutoScalingGroup,),
     "cloudwatch": (Alarm,),
     "ec2": (Vpc, InternetGateway, Subnet, ElasticIp, NatGateway, RouteTable, SecurityGroup, LaunchTemplate),
     "elbv2": (TargetGroup, LoadBalancer, Listener, ListenerRule),
     "iam": (Role, InstanceProfile),
+    "route53": (HostedZone,),
     "sns": (Topic,),
 }
 

@@ -413,7 +413,20 @@ class TargetGroup(Elbv2Kind):
             changes = tg_attribute_changes(current.fields.get("attributes"), fields["attributes"])
             ctx.call("elbv2", "modify_target_group_attributes", TargetGroupArn=current.id, Attributes=changes)
 
+    def __init__(self):
+        self.retiring = []
+
     def delete(self, ctx, current):
+        """Deferred to ``finish``: a listener or rule may still forward to this group until the update phase
+        points it elsewhere (a process renamed, or no longer the default)."""
+        self.retiring.append(current)
+
+    def finish(self, ctx):
+        retiring, self.retiring = self.retiring, []
+        for current in retiring:
+            self._delete_now(ctx, current)
+
+    def _delete_now(self, ctx, current):
         # Right after its load balancer or listener goes, AWS may still call the group in use for a moment.
         def pending():
             try:
@@ -539,6 +552,10 @@ class Listener(Elbv2Kind):
     name = "listener"
     create_only = ("load_balancer_arn", "port", "protocol")
     updatable = ("default_action", "ssl_policy", "certificate_arn")
+
+    def sort_keys(self, keys):
+        # HTTPS first: it is serving before HTTP starts redirecting to it (and HTTP goes last on teardown).
+        return sorted(keys, key=lambda k: (k != "https", k))
 
     def read(self, ctx):
         data = load(ctx)

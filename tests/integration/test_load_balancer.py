@@ -255,6 +255,24 @@ def test_process_replacement_makes_the_new_group_first(emulator, aws, prereq):
     )
     (listener,) = aws.elbv2.describe_listeners(LoadBalancerArn=out["arn"])["Listeners"]
     assert listener["DefaultActions"][0]["TargetGroupArn"] == tg["TargetGroupArn"]
+    # a renamed process: the listener and the rule move to the new group before the old one is deleted
+    renamed = dict(
+        moved,
+        processes=[{"name": "web", "port": 8080}],
+        rules=[{"name": "all", "conditions": {"path_patterns": ["/*"]}, "forward": "web"}],
+    )
+    apply = run_task(emulator, "load_balancer", renamed)
+    assert apply.actions() == [
+        ("delete", "target_group", "default"),
+        ("create", "target_group", "web"),
+        ("update", "listener", "http"),
+        ("update", "listener_rule", "http-rule-all"),
+    ]
+    assert apply.result["applied"][-1] == "update listener_rule http-rule-all (action)"
+    names = [g["TargetGroupName"] for g in aws.elbv2.describe_target_groups()["TargetGroups"]]
+    assert [n for n in names if n.startswith("lbt-")] == ["lbt-web"]
+    again = run_task(emulator, "load_balancer", renamed)
+    assert again.changed is False and again.calls["mutating"] == 0
     run_task(emulator, "load_balancer", {"environment": ENV, "state": "absent"})
 
 
@@ -288,3 +306,29 @@ def test_bad_input_fails_before_any_aws_call(emulator, args, words):
     out = run_task(emulator, "load_balancer", full, expect_failure=True)
     assert words in out.result["msg"]
     assert out.calls["total"] == 0, out.calls
+
+
+def test_check_mode_on_a_fresh_environment_plans_everything_unknown(emulator):
+    args = {
+        "environment": "lbt-fresh",
+        "vpc_id": None,
+        "subnets": [None, None],
+        "security_groups": [None],
+        "certificate_arn": "arn:aws:acm:us-east-1:123456789012:certificate/not-made-yet",
+        "rules": [{"name": "api", "conditions": {"path_patterns": ["/api/*"]}, "forward": "default"}],
+    }
+    plan = run_task(emulator, "load_balancer", args, check=True, diff=True)
+    assert plan.changed and plan.calls["mutating"] == 0
+    assert plan.actions() == [
+        ("create", "target_group", "default"),
+        ("create", "load_balancer", "load_balancer"),
+        ("create", "listener", "https"),
+        ("create", "listener", "http"),
+        ("create", "listener_rule", "https-rule-api"),
+    ]
+    lb = plan.plan[1]["fields"]
+    assert lb["vpc_id"]["after"] == "(known after apply: vpc_id from the network layer)"
+    assert lb["subnets"]["after"] == "(known after apply: public subnet ids from the network layer)"
+    assert plan.result["load_balancer"]["arn"] is None
+    assert plan.result["load_balancer"]["listener_arns"] == {"http": None, "https": None}
+    assert "listener https" in plan.result["diff"]["after"]

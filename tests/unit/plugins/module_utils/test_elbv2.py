@@ -393,8 +393,11 @@ def test_target_group_delete_waits_while_aws_still_calls_it_in_use_stubber():
     stub.add_response("delete_target_group", {}, {"TargetGroupArn": TG_ARN})
     slept = []
     ctx = Context("shop", "load_balancer", clients={"elbv2": client}, sleep=slept.append)
+    kind = elbv2.TargetGroup()
     with stub:
-        elbv2.TargetGroup().delete(ctx, Current("default", TG_ARN, {"name": "shop-default"}))
+        kind.delete(ctx, Current("default", TG_ARN, {"name": "shop-default"}))
+        assert len(stub._queue) == 2  # deferred until every listener and rule has been repointed
+        kind.finish(ctx)
     stub.assert_no_pending_responses()
     assert len(slept) == 1
 

@@ -81,7 +81,30 @@ ALARMS = {
         defaults=dict(threshold=80.0, period=300, evaluation_periods=3, treat_missing_data="missing"),
         what="average CPU of the Auto Scaling group (percent)",
     ),
+    "queue-age": dict(
+        option="queue_age",
+        needs=("queue",),
+        metric="ApproximateAgeOfOldestMessage",
+        namespace="AWS/SQS",
+        statistic="Maximum",
+        comparison="GreaterThanThreshold",
+        defaults=dict(threshold=600.0, period=60, evaluation_periods=5, treat_missing_data="notBreaching"),
+        what="age of the oldest message in the worker queue (seconds)",
+    ),
+    "dead-letter-depth": dict(
+        option="dead_letter_depth",
+        needs=("dead_letter_queue",),
+        metric="ApproximateNumberOfMessagesVisible",
+        namespace="AWS/SQS",
+        statistic="Maximum",
+        comparison="GreaterThanOrEqualToThreshold",
+        defaults=dict(threshold=1.0, period=300, evaluation_periods=1, treat_missing_data="notBreaching"),
+        what="messages waiting in the dead-letter queue",
+    ),
 }
+QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}(\.fifo)?$")
+QUEUE_ARN = re.compile(r"^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:([A-Za-z0-9_-]{1,80}(\.fifo)?)$")
+QUEUE_URL = re.compile(r"^https?://[^/]+/\d{12}/([A-Za-z0-9_-]{1,80}(\.fifo)?)$")
 
 
 def alarm_option_spec():
@@ -105,6 +128,8 @@ def argument_spec():
         load_balancer=dict(type="str"),
         target_group=dict(type="str"),
         auto_scaling_group=dict(type="str"),
+        queue=dict(type="str"),
+        dead_letter_queue=dict(type="str"),
         create_topic=dict(type="bool", default=False),
         subscriptions=dict(
             type="list",
@@ -130,6 +155,15 @@ def load_balancer_dimension(value):
     if match:
         return match.group(1)
     return value if LOAD_BALANCER_DIMENSION.match(value or "") else None
+
+
+def queue_name(value):
+    """A queue's name (its QueueName dimension) from its name, ARN or URL; None if it is none of them."""
+    for pattern in (QUEUE_ARN, QUEUE_URL):
+        match = pattern.match(value or "")
+        if match:
+            return match.group(1)
+    return value if QUEUE_NAME.match(value or "") else None
 
 
 def target_group_dimension(value):
@@ -176,6 +210,11 @@ def validate(params, check_mode=False):
             "%r is not a target group ARN or 'targetgroup/<name>/<id>'; pass the load_balancer layer's "
             "target group ARN" % (params["target_group"],),
         )
+    for option in ("queue", "dead_letter_queue"):
+        if params.get(option) and not queue_name(params[option]):
+            raise ValidationError(
+                option, "%r is not an SQS queue name, ARN or URL; pass the queue layer's queue ARN" % (params[option],)
+            )
     if params.get("target_group") and not params.get("load_balancer"):
         raise ValidationError("target_group", "needs load_balancer too (target group metrics are per load balancer)")
     if params.get("topic_arn") and params.get("create_topic"):
@@ -234,6 +273,9 @@ def alarm_definition(ctx, params, key, actions):
         dims["TargetGroup"] = target_group_dimension(params["target_group"])
     if "auto_scaling_group" in alarm["needs"]:
         dims["AutoScalingGroupName"] = params["auto_scaling_group"]
+    for option in ("queue", "dead_letter_queue"):
+        if option in alarm["needs"]:
+            dims["QueueName"] = queue_name(params[option])
     statistic = values["statistic"]
     percentile = bool(PERCENTILE.match(statistic))
     return {

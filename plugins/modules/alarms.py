@@ -9,13 +9,15 @@ module: alarms
 short_description: The monitoring layer of a webstack environment (CloudWatch alarms and their SNS topic)
 version_added: 0.1.0
 description:
-  - Converges the CloudWatch alarms of an environment's web tier in one task, each named
+  - Converges the CloudWatch alarms of an environment (web tier, and the worker tier's queues) in one task, each named
     C(<environment>-<alarm>), and optionally the SNS topic C(<environment>-alarms) they notify.
   - "Which alarms exist depends on the inputs given: with O(load_balancer) - C(elb-5xx)
     (C(HTTPCode_ELB_5XX_Count), Sum), C(target-5xx) (C(HTTPCode_Target_5XX_Count), Sum) and
     C(target-response-time) (C(TargetResponseTime), p90 by default); with O(load_balancer) and
     O(target_group) - C(unhealthy-hosts) (C(UnHealthyHostCount), Maximum); with O(auto_scaling_group) -
-    C(cpu-high) (C(CPUUtilization), Average). With O(target_group) given, the target 5xx and response time
+    C(cpu-high) (C(CPUUtilization), Average); with O(queue) - C(queue-age) (C(ApproximateAgeOfOldestMessage),
+    Maximum); with O(dead_letter_queue) - C(dead-letter-depth) (C(ApproximateNumberOfMessagesVisible), Maximum).
+    With O(target_group) given, the target 5xx and response time
     alarms are per target group too. An alarm whose inputs are missing or that is disabled
     (C(enabled=false)) is not created, and deleted if it exists."
   - Alarm definitions are compared on exactly the fields the module sets, normalised the way CloudWatch
@@ -39,6 +41,14 @@ options:
   auto_scaling_group:
     description:
       - The name of the environment's Auto Scaling group.
+    type: str
+  queue:
+    description:
+      - The worker queue, by name, ARN or URL (what the queue layer returns).
+    type: str
+  dead_letter_queue:
+    description:
+      - The worker queue's dead-letter queue, by name, ARN or URL.
     type: str
   create_topic:
     description:
@@ -134,6 +144,21 @@ options:
     description:
       - "The C(cpu-high) alarm: the Auto Scaling group's average CPU above O(cpu_high.threshold) percent.
         Defaults: threshold 80, period 300, 3 evaluation periods, missing data missing."
+    type: dict
+    default: {}
+    suboptions: *alarm_options
+  queue_age:
+    description:
+      - "The C(queue-age) alarm: the oldest message of the worker queue older than O(queue_age.threshold) seconds
+        (the workers are not keeping up). Defaults: threshold 600, period 60, 5 evaluation periods, missing data
+        not breaching."
+    type: dict
+    default: {}
+    suboptions: *alarm_options
+  dead_letter_depth:
+    description:
+      - "The C(dead-letter-depth) alarm: at least O(dead_letter_depth.threshold) messages in the dead-letter queue.
+        Defaults: threshold 1, period 300, 1 evaluation period, missing data not breaching."
     type: dict
     default: {}
     suboptions: *alarm_options

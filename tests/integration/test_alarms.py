@@ -146,20 +146,35 @@ def test_create_update_delete_quartets(emulator, aws):
 def test_existing_topic_only_the_alarms_whose_inputs_are_given(emulator, aws):
     env = "alm2"
     topic = aws.sns.create_topic(Name="alm2-ops")["TopicArn"]
-    args = {"environment": env, "load_balancer": LB_DIM, "topic_arn": topic, "target_5xx": {"enabled": False}}
+    args = {
+        "environment": env,
+        "load_balancer": LB_DIM,
+        "topic_arn": topic,
+        "target_5xx": {"enabled": False},
+        "dead_letter_queue": "arn:aws:sqs:us-east-1:123456789012:alm2-worker-dlq",
+    }
     first = run_task(emulator, "alarms", args)
-    assert first.actions() == [("create", "alarm", "elb-5xx"), ("create", "alarm", "target-response-time")]
+    assert first.actions() == [
+        ("create", "alarm", "dead-letter-depth"),
+        ("create", "alarm", "elb-5xx"),
+        ("create", "alarm", "target-response-time"),
+    ]
     assert first.result["alarms"]["topic_arn"] == topic
     found = alarms(aws, env)
     assert dims(found["target-response-time"]) == {"LoadBalancer": LB_DIM}
     assert found["elb-5xx"]["AlarmActions"] == [topic]
+    assert dims(found["dead-letter-depth"]) == {"QueueName": "alm2-worker-dlq"}
     again = run_task(emulator, "alarms", args)
     assert again.changed is False and again.calls["mutating"] == 0
     # another environment whose name starts the same is not touched
     info = run_task(emulator, "environment_info", {"environment": "alm"})
     assert info.result["count"] == 0
     info = run_task(emulator, "environment_info", {"environment": env})
-    assert sorted(r["key"] for r in info.result["resources"]) == ["elb-5xx", "target-response-time"]
+    assert sorted(r["key"] for r in info.result["resources"]) == [
+        "dead-letter-depth",
+        "elb-5xx",
+        "target-response-time",
+    ]
     run_task(emulator, "alarms", {"environment": env, "state": "absent"})
     assert alarms(aws, env) == {}
     aws.sns.delete_topic(TopicArn=topic)

@@ -41,6 +41,21 @@ def test_only_enabled_alarms_whose_inputs_are_given():
     assert both == ["target-5xx", "target-response-time", "unhealthy-hosts"]
 
 
+def test_queue_alarms_from_names_arns_or_urls():
+    arn = "arn:aws:sqs:us-east-1:123456789012:shop-worker"
+    url = "https://sqs.us-east-1.amazonaws.com/123456789012/shop-worker-dlq.fifo"
+    assert monitoring.queue_name(arn) == "shop-worker"
+    assert monitoring.queue_name(url) == "shop-worker-dlq.fifo"
+    assert monitoring.queue_name("shop-worker") == "shop-worker"
+    assert monitoring.queue_name("not a queue") is None
+    given = params(queue=arn, dead_letter_queue=url)
+    assert monitoring.wanted_alarms(given) == ["queue-age", "dead-letter-depth"]
+    ctx = Context("shop", "monitoring")
+    dlq = monitoring.alarm_definition(ctx, given, "dead-letter-depth", [])
+    assert dlq["dimensions"] == [{"Name": "QueueName", "Value": "shop-worker-dlq.fifo"}]
+    assert dlq["namespace"] == "AWS/SQS" and dlq["comparison_operator"] == "GreaterThanOrEqualToThreshold"
+
+
 def test_alarm_definition_defaults_and_overrides():
     ctx = Context("shop", "monitoring")
     given = params(load_balancer=LB, target_group=TG, target_response_time={"statistic": "Average", "threshold": 3})
@@ -131,6 +146,7 @@ def test_a_pending_subscription_no_longer_wanted_is_not_a_change():
         ({"cpu_high": {"period": 86400, "evaluation_periods": 8}}, "cpu_high.evaluation_periods"),
         ({"target_5xx": {"threshold": -1}}, "target_5xx.threshold"),
         ({"target_response_time": {"statistic": "Median"}}, "target_response_time.statistic"),
+        ({"queue": "arn:aws:sns:us-east-1:123456789012:topic"}, "queue"),
     ],
 )
 def test_bad_input_names_the_option(given, option):

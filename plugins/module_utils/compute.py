@@ -115,6 +115,8 @@ def argument_spec():
 
 def resource_label(load_balancer_arn, target_group_arn):
     """ALBRequestCountPerTarget's label: ``app/<lb>/<id>/targetgroup/<tg>/<id>`` from the two ARNs."""
+    if not load_balancer_arn or not target_group_arn:  # check mode, before the load balancer exists
+        return Unknown("request count label from the load balancer layer")
     return "%s/%s" % (
         LOAD_BALANCER_ARN.match(load_balancer_arn).group(1),
         TARGET_GROUP_ARN.match(target_group_arn).group(1),
@@ -142,6 +144,22 @@ def validate_steps(steps, option):
         raise ValidationError(option, "the first step needs no lower_bound or the last no upper_bound")
 
 
+def later_layer_value(value, option, index, check_mode, layer):
+    """Whether a list entry is null (Ansible passes an empty string for it): allowed in check mode only,
+    as an earlier layer's id not created yet."""
+    if value:
+        return False
+    if not check_mode:
+        raise ValidationError("%s[%d]" % (option, index), "is null; pass the %s layer's output" % layer)
+    return True
+
+
+def with_unknowns(values, what):
+    """Known values sorted, then one unknown per null entry (check mode before an earlier layer exists)."""
+    known = sorted(v for v in values if v)
+    return known + [Unknown(what) for v in values if not v]
+
+
 def validate(params, check_mode=False):
     if params["state"] != "present":
         return
@@ -165,6 +183,8 @@ def validate(params, check_mode=False):
             "(arn:aws:iam::123456789012:instance-profile/name); pass the instance_profile module's output" % profile,
         )
     for index, group in enumerate(params["security_group_ids"]):
+        if later_layer_value(group, "security_group_ids", index, check_mode, "firewall"):
+            continue
         if not GROUP_ID.match(group or ""):
             raise ValidationError("security_group_ids[%d]" % index, "%r is not a security group id (sg-...)" % group)
     validation.in_range(params["metadata_hop_limit"], "metadata_hop_limit", 1, 64)
@@ -181,6 +201,8 @@ def validate(params, check_mode=False):
             "subnet_ids", "is required when state=present; pass the network layer's private subnet ids"
         )
     for index, subnet in enumerate(params["subnet_ids"]):
+        if later_layer_value(subnet, "subnet_ids", index, check_mode, "network"):
+            continue
         if not SUBNET_ID.match(subnet or ""):
             raise ValidationError("subnet_ids[%d]" % index, "%r is not a subnet id (subnet-...)" % subnet)
     validation.in_range(params["min_size"], "min_size", 0, MAX_GROUP_SIZE)
@@ -192,6 +214,8 @@ def validate(params, check_mode=False):
     validation.in_range(params["health_check_grace_period"], "health_check_grace_period", 0, 86400)
     validation.in_range(params["default_cooldown"], "default_cooldown", 0, 86400)
     for index, arn in enumerate(params["target_group_arns"]):
+        if later_layer_value(arn, "target_group_arns", index, check_mode, "load balancer"):
+            continue
         if not TARGET_GROUP_ARN.match(arn or ""):
             raise ValidationError(
                 "target_group_arns[%d]" % index,
@@ -206,7 +230,7 @@ def validate(params, check_mode=False):
             raise ValidationError("request_count_target_value", "must be above 0 (requests per target per minute)")
         if not params["target_group_arns"]:
             raise ValidationError("request_count_target_value", "needs target_group_arns (the first one is measured)")
-        if not params.get("load_balancer_arn"):
+        if not params.get("load_balancer_arn") and not check_mode:
             raise ValidationError("request_count_target_value", "needs load_balancer_arn (the ALB of the target group)")
     if params.get("load_balancer_arn") and not LOAD_BALANCER_ARN.match(params["load_balancer_arn"]):
         raise ValidationError(
@@ -251,7 +275,9 @@ class ComputeLayer(LayerSpec):
             "image_id": params["image_id"],
             "instance_type": params["instance_type"],
             "iam_instance_profile": params.get("instance_profile") or None,
-            "security_group_ids": sorted(params["security_group_ids"]),
+            "security_group_ids": with_unknowns(
+                params["security_group_ids"], "security group id from the firewall layer"
+            ),
             "metadata_http_tokens": params["metadata_http_tokens"],
             "metadata_hop_limit": params["metadata_hop_limit"],
             "root_device_name": params["root_device_name"],
@@ -313,7 +339,9 @@ class ComputeLayer(LayerSpec):
 
     def desired(self, ctx, params, current):
         template = self.template_fields(ctx, params)
-        subnets = sorted(params["subnet_ids"]) or Unknown("subnet_ids from the network layer")
+        subnets = with_unknowns(params["subnet_ids"], "subnet id from the network layer")
+        if not subnets:
+            subnets = Unknown("subnet_ids from the network layer")
         group_tags = ctx.tags_for(ASG_KEY)
         have_group = current.get("auto_scaling_group", {}).get(ASG_KEY)
         after_tags = group_tags
@@ -328,7 +356,9 @@ class ComputeLayer(LayerSpec):
             "max_size": params["max_size"],
             "health_check_type": params["health_check_type"],
             "health_check_grace_period": params["health_check_grace_period"],
-            "target_group_arns": sorted(params["target_group_arns"]),
+            "target_group_arns": with_unknowns(
+                params["target_group_arns"], "target group ARN from the load balancer layer"
+            ),
             "termination_policies": list(params["termination_policies"]),
             "default_cooldown": params["default_cooldown"],
             "propagated_tags": propagated(after_tags),

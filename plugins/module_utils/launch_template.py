@@ -20,6 +20,7 @@ from ansible_collections.webstack.aws.plugins.module_utils.ec2 import (
     layer_filters,
     tag_dict,
 )
+from ansible_collections.webstack.aws.plugins.module_utils.engine import contains_unknown
 
 # The launch template's key in the compute layer (one template per environment).
 TEMPLATE_KEY = "launch_template"
@@ -154,6 +155,8 @@ class LaunchTemplate(Ec2Kind):
         return found
 
     def equal(self, field, before, after):
+        if contains_unknown(after):
+            return False
         if field == "security_group_ids":
             return sorted(before or []) == sorted(after or [])
         if field == "user_data":

@@ -47,6 +47,7 @@ options:
   security_group_ids:
     description:
       - The instances' security groups (the C(instance) group of the C(security_groups) module).
+      - Null entries are allowed in check mode only (groups known after apply).
     type: list
     elements: str
     default: []
@@ -77,8 +78,8 @@ options:
   subnet_ids:
     description:
       - The subnets of the group, normally the network layer's private subnets (order does not matter).
-      - Required when O(state=present), except in check mode where an empty list plans against
-        subnets known after apply.
+      - Required when O(state=present), except in check mode where an empty list (or null entries) plans
+        against subnets known after apply, so a whole environment can be planned before its network exists.
     type: list
     elements: str
     default: []
@@ -108,6 +109,7 @@ options:
   target_group_arns:
     description:
       - Target groups the group registers its instances with (the C(load_balancer) module's output).
+      - Null entries are allowed in check mode only (target groups known after apply).
     type: list
     elements: str
     default: []
@@ -139,7 +141,9 @@ options:
         (per minute) of the first of O(target_group_arns) at this value. Needs O(load_balancer_arn).
     type: float
   load_balancer_arn:
-    description: The application load balancer of the target group, for O(request_count_target_value).
+    description:
+      - The application load balancer of the target group, for O(request_count_target_value).
+      - May be null in check mode only (a load balancer known after apply).
     type: str
   disable_scale_in:
     description: Whether the target tracking policies only scale out.

@@ -233,9 +233,16 @@ def test_create_update_delete(emulator, aws, prereqs):
 
 
 def test_check_mode_on_a_fresh_environment(emulator, prereqs):
-    plan = run_task(
-        emulator, "auto_scaling", {"environment": "asg-new", "image_id": prereqs["amis"][0]}, check=True, diff=True
-    )
+    # what a whole-environment plan passes before the earlier layers exist: nulls and no subnets
+    args = {
+        "environment": "asg-new",
+        "image_id": prereqs["amis"][0],
+        "security_group_ids": [None],
+        "target_group_arns": [None],
+        "load_balancer_arn": None,
+        "request_count_target_value": 100,
+    }
+    plan = run_task(emulator, "auto_scaling", args, check=True, diff=True)
     assert plan.changed and plan.calls["mutating"] == 0
     group_change = plan.plan[1]
     assert group_change["fields"]["subnet_ids"]["after"] == "(known after apply: subnet_ids from the network layer)"
@@ -243,6 +250,8 @@ def test_check_mode_on_a_fresh_environment(emulator, prereqs):
         group_change["fields"]["launch_template_id"]["after"] == "(known after apply: launch_template launch_template)"
     )
     assert plan.result["diff"]["after"]["launch_template launch_template"]["metadata_http_tokens"] == "required"
+    assert [c["key"] for c in plan.plan] == ["launch_template", "auto_scaling_group", "requests"]
+    assert plan.result["auto_scaling"]["auto_scaling_group_arn"] is None
 
 
 @pytest.mark.parametrize(

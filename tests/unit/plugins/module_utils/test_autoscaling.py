@@ -265,6 +265,27 @@ def test_validation_names_the_option(extra, option):
     assert err.value.option == option
 
 
+def test_null_ids_of_earlier_layers_are_planned_as_unknown_in_check_mode_only():
+    later = params(
+        security_group_ids=[None],
+        subnet_ids=[None, None],
+        target_group_arns=[None],
+        request_count_target_value=100.0,
+        load_balancer_arn=None,
+    )
+    validate(later, check_mode=True)
+    with pytest.raises(ValidationError) as err:
+        validate(later, check_mode=False)
+    assert str(err.value) == "security_group_ids[0]: is null; pass the firewall layer's output"
+    want = ComputeLayer().desired(Context("shop", "compute"), later, {})
+    template = want["launch_template"]["launch_template"].fields
+    assert repr(template["security_group_ids"]) == "[(known after apply: security group id from the firewall layer)]"
+    group = want["auto_scaling_group"]["auto_scaling_group"].fields
+    assert [repr(s) for s in group["subnet_ids"]] == ["(known after apply: subnet id from the network layer)"] * 2
+    label = want["scaling_policy"]["requests"].fields["resource_label"]
+    assert isinstance(label, Unknown)
+
+
 def test_validation_accepts_good_input_and_plans_without_subnets_in_check_mode():
     validate(
         params(cpu_target_value=50.0, request_count_target_value=100.0, load_balancer_arn=LB, target_group_arns=[TG])

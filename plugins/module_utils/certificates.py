@@ -96,7 +96,7 @@ class CertificateLayer(LayerSpec):
         domain, sans = wanted_names(params)
         zone = self.kind.zone
         for name in [domain] + sans:
-            if not in_zone(name.lstrip("*."), zone["name"]):
+            if zone["name"] and not in_zone(name.lstrip("*."), zone["name"]):
                 raise ValidationError(
                     "subject_alternative_names",
                     "%s is not in the hosted zone %s, where the validation records go; use names of that zone"
@@ -108,7 +108,7 @@ class CertificateLayer(LayerSpec):
             "subject_alternative_names": sans,
             "key_algorithm": params["key_algorithm"],
             "status": "ISSUED",
-            "hosted_zone_id": zone["id"],
+            "hosted_zone_id": zone["id"] or Unknown("the hosted zone, once the dns layer has made it"),
         }
         keeps = have is not None and all(
             self.kind.equal(f, have.fields.get(f), fields[f]) for f in self.kind.create_only

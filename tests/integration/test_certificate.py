@@ -109,6 +109,21 @@ def test_wait_timeout_names_the_pending_domains(emulator, aws, zone_id):
     assert ours(aws, "cert-slow") == []
 
 
+def test_check_mode_before_the_zone_exists_plans_against_an_unknown_zone(emulator):
+    plan = run_task(
+        emulator, "certificate", {"environment": "cert-new", "domain_name": "api.not-yet.example"}, check=True
+    )
+    assert plan.actions() == [("create", "certificate", "certificate")]
+    assert plan.plan[0]["fields"]["hosted_zone_id"]["after"].startswith("(known after apply")
+    assert plan.calls["mutating"] == 0
+    # applied for real, the missing zone is an error that says what to do
+    out = run_task(
+        emulator, "certificate", {"environment": "cert-new", "domain_name": "api.not-yet.example"}, expect_failure=True
+    )
+    assert "no public hosted zone for api.not-yet.example" in out.result["msg"]
+    assert out.calls["mutating"] == 0
+
+
 @pytest.mark.parametrize(
     "args,words",
     [

@@ -288,3 +288,86 @@ class Topic(Kind):
             ctx.call("sns", "tag_resource", ResourceArn=current.id, Tags=tag_list(add))
         if remove:
             ctx.call("sns", "untag_resource", ResourceArn=current.id, TagKeys=list(remove))
+
+
+RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+
+
+def log_group_name(environment):
+    return "/webstack/%s" % environment
+
+
+class LogGroup(Kind):
+    """The environment's CloudWatch Logs group ``/webstack/<environment>`` with its retention.
+
+    Found with one DescribeLogGroups by name prefix (kept: the group itself and groups under
+    ``/webstack/<environment>/``); its tags with one ListTagsForResource (the Resource Groups Tagging API
+    does not list log groups on every endpoint, and an environment has one group)."""
+
+    name = "log_group"
+    create_only = ("log_group_name",)
+    updatable = ("retention_in_days",)
+
+    def read(self, ctx):
+        base = log_group_name(ctx.environment)
+        found = []
+        for group in ctx.describe("logs", "describe_log_groups", "logGroups", logGroupNamePrefix=base):
+            name = group["logGroupName"]
+            if name != base and not name.startswith(base + "/"):
+                continue  # /webstack/<environment>-other is another environment's
+            arn = group.get("logGroupArn") or group["arn"].rsplit(":*", 1)[0]
+            tags = ctx.call("logs", "list_tags_for_resource", resourceArn=arn).get("tags") or {}
+            if not _ours(ctx, tags) and not (name == base and TAG_ENVIRONMENT not in tags):
+                continue
+            fields = {"log_group_name": name, "retention_in_days": group.get("retentionInDays")}
+            raw = dict(group, logGroupArn=arn)
+            found.append(Current(tags.get(TAG_RESOURCE, "log-group"), name, fields, tags, raw))
+        return found
+
+    def create(self, ctx, key, fields, tags):
+        name = fields["log_group_name"]
+        ctx.call("logs", "create_log_group", logGroupName=name, tags=dict(tags))
+        if fields.get("retention_in_days"):
+            ctx.call("logs", "put_retention_policy", logGroupName=name, retentionInDays=fields["retention_in_days"])
+        return name
+
+    def update(self, ctx, current, fields, changed):
+        if fields.get("retention_in_days"):
+            ctx.call(
+                "logs", "put_retention_policy", logGroupName=current.id, retentionInDays=fields["retention_in_days"]
+            )
+        else:
+            ctx.call("logs", "delete_retention_policy", logGroupName=current.id)
+
+    def delete(self, ctx, current):
+        ctx.call("logs", "delete_log_group", logGroupName=current.id)
+
+    def set_tags(self, ctx, current, add, remove):
+        arn = current.raw["logGroupArn"]
+        if add:
+            ctx.call("logs", "tag_resource", resourceArn=arn, tags=dict(add))
+        if remove:
+            ctx.call("logs", "untag_resource", resourceArn=arn, tagKeys=list(remove))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ansible_collections.webstack.aws.plugins.module_utils.acm import Certificate
 from ansible_collections.webstack.aws.plugins.module_utils.autoscaling import AutoScalingGroup
-from ansible_collections.webstack.aws.plugins.module_utils.cloudwatch import Alarm, Topic
+from ansible_collections.webstack.aws.plugins.module_utils.cloudwatch import Alarm, LogGroup, Topic
 from ansible_collections.webstack.aws.plugins.module_utils.ec2 import (
     ElasticIp,
     InternetGateway,
@@ -35,6 +35,7 @@ KINDS = {
     "ec2": (Vpc, InternetGateway, Subnet, ElasticIp, NatGateway, RouteTable, SecurityGroup, LaunchTemplate),
     "elbv2": (TargetGroup, LoadBalancer, Listener, ListenerRule),
     "iam": (Role, InstanceProfile),
+    "logs": (LogGroup,),
     "route53": (HostedZone,),
     "sns": (Topic,),
 }

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.webstack.aws.plugins.module_utils.cloudwatch import Alarm, Topic, dimensions
+from ansible_collections.webstack.aws.plugins.module_utils.cloudwatch import (
+    RETENTION_DAYS,
+    Alarm,
+    LogGroup,
+    Topic,
+    dimensions,
+    log_group_name,
+)
 from ansible_collections.webstack.aws.plugins.module_utils.engine import Desired, Ref
 from ansible_collections.webstack.aws.plugins.module_utils.layer import LayerSpec
 from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
@@ -27,6 +34,7 @@ PERCENTILE = re.compile(r"^p(\d{1,2}(\.\d{1,2})?|100)$")
 STATISTICS = ("Average", "Minimum", "Maximum", "Sum", "SampleCount")
 TREAT_MISSING = ("breaching", "notBreaching", "ignore", "missing")
 TOPIC_KEY = "alarms"
+LOG_GROUP_KEY = "log-group"
 ELB = "AWS/ApplicationELB"
 
 # key (the alarm is named <environment>-<key>): its option, the inputs it needs, its metric and defaults.
@@ -141,6 +149,8 @@ def argument_spec():
             ),
         ),
         topic_arn=dict(type="str"),
+        create_log_group=dict(type="bool", default=False),
+        log_retention_days=dict(type="int", default=30),
         notify_ok=dict(type="bool", default=True),
         actions_enabled=dict(type="bool", default=True),
     )
@@ -209,6 +219,13 @@ def validate(params, check_mode=False):
             "target_group",
             "%r is not a target group ARN or 'targetgroup/<name>/<id>'; pass the load_balancer layer's "
             "target group ARN" % (params["target_group"],),
+        )
+    retention = params.get("log_retention_days")
+    if retention and retention not in RETENTION_DAYS:
+        raise ValidationError(
+            "log_retention_days",
+            "%r is not a retention CloudWatch Logs offers; use 0 (never expire) or one of %s"
+            % (retention, ", ".join(str(d) for d in RETENTION_DAYS)),
         )
     for option in ("queue", "dead_letter_queue"):
         if params.get(option) and not queue_name(params[option]):
@@ -300,16 +317,24 @@ def alarm_definition(ctx, params, key, actions):
 class MonitoringLayer(LayerSpec):
     layer = "monitoring"
     result_key = "alarms"
-    services = ("cloudwatch", "sns", "resourcegroupstaggingapi")
+    services = ("logs", "cloudwatch", "sns", "resourcegroupstaggingapi")
 
     def kinds(self):
-        return [Topic(known_keys=(TOPIC_KEY,)), Alarm(known_keys=tuple(ALARMS))]
+        return [LogGroup(), Topic(known_keys=(TOPIC_KEY,)), Alarm(known_keys=tuple(ALARMS))]
 
     def validate(self, params, check_mode):
         validate(params, check_mode)
 
     def desired(self, ctx, params, current):
-        want = {"sns_topic": {}, "alarm": {}}
+        want = {"log_group": {}, "sns_topic": {}, "alarm": {}}
+        if params.get("create_log_group"):
+            want["log_group"][LOG_GROUP_KEY] = Desired(
+                {
+                    "log_group_name": log_group_name(ctx.environment),
+                    "retention_in_days": params.get("log_retention_days") or None,
+                },
+                ctx.tags_for(LOG_GROUP_KEY),
+            )
         if params.get("create_topic"):
             subs = sorted(
                 ({"protocol": s["protocol"], "endpoint": s["endpoint"]} for s in params.get("subscriptions") or []),
@@ -335,6 +360,7 @@ class MonitoringLayer(LayerSpec):
             topic_arn = ids.get("sns_topic", {}).get(TOPIC_KEY)
         return {
             "environment": ctx.environment,
+            "log_group_name": log_group_name(ctx.environment) if params.get("create_log_group") else None,
             "alarm_names": dict((k, "%s-%s" % (ctx.environment, k)) for k in keys),
             "topic_arn": topic_arn,
             "subscriptions": [

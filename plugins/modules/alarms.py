@@ -6,11 +6,12 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: alarms
-short_description: The monitoring layer of a webstack environment (CloudWatch alarms and their SNS topic)
+short_description: The monitoring layer of a webstack environment (CloudWatch alarms, their SNS topic, the log group)
 version_added: 0.1.0
 description:
   - Converges the CloudWatch alarms of an environment (web tier, and the worker tier's queues) in one task, each named
-    C(<environment>-<alarm>), and optionally the SNS topic C(<environment>-alarms) they notify.
+    C(<environment>-<alarm>), and optionally the SNS topic C(<environment>-alarms) they notify and the
+    environment's log group C(/webstack/<environment>) with its retention.
   - "Which alarms exist depends on the inputs given: with O(load_balancer) - C(elb-5xx)
     (C(HTTPCode_ELB_5XX_Count), Sum), C(target-5xx) (C(HTTPCode_Target_5XX_Count), Sum) and
     C(target-response-time) (C(TargetResponseTime), p90 by default); with O(load_balancer) and
@@ -25,7 +26,8 @@ description:
     second run makes no mutating call and reports no change.
   - Reads with one C(DescribeAlarms) by the name prefix C(<environment>-), one C(ListTopics), and the tags of
     all of them with one Resource Groups Tagging API C(GetResources) call (a resource that call does not show
-    yet is read with its own C(ListTagsForResource)). Check mode returns the exact plan; C(--diff) renders it.
+    yet is read with its own C(ListTagsForResource)); the log group with one C(DescribeLogGroups) and one
+    C(ListTagsForResource). Check mode returns the exact plan; C(--diff) renders it.
 author:
   - webstack.aws maintainers (@webstack-aws)
 options:
@@ -79,6 +81,19 @@ options:
       - An existing SNS topic to notify instead of creating one. Mutually exclusive with O(create_topic).
       - With neither, the alarms have no actions (state only, for dashboards and the environment's health).
     type: str
+  create_log_group:
+    description:
+      - Create the environment's CloudWatch Logs group C(/webstack/<environment>) (what the instances ship their
+        logs to; give its name to the instance_profile module's C(log_group)). V(false) deletes a group the
+        module created before, with its logs.
+    type: bool
+    default: false
+  log_retention_days:
+    description:
+      - How long the log group keeps events, in days (one of the values CloudWatch Logs offers); V(0) keeps them
+        forever.
+    type: int
+    default: 30
   notify_ok:
     description: Also notify the topic when an alarm goes back to OK.
     type: bool
@@ -228,7 +243,7 @@ plan:
       type: str
       sample: update
     kind:
-      description: V(sns_topic) or V(alarm).
+      description: V(log_group), V(sns_topic) or V(alarm).
       type: str
       sample: alarm
     key:

@@ -36,12 +36,14 @@ def test_create_update_delete_quartets(emulator, aws):
         "auto_scaling_group": "alm-web",
         "create_topic": True,
         "subscriptions": [{"protocol": "email", "endpoint": "oncall@example.com"}],
+        "create_log_group": True,
         "tags": {"team": "platform"},
     }
 
     # create
     runs = quartet(emulator, "alarms", args)
     assert runs.first_check.actions() == [
+        ("create", "log_group", "log-group"),
         ("create", "sns_topic", "alarms"),
         ("create", "alarm", "cpu-high"),
         ("create", "alarm", "elb-5xx"),
@@ -50,12 +52,13 @@ def test_create_update_delete_quartets(emulator, aws):
         ("create", "alarm", "unhealthy-hosts"),
     ]
     assert runs.first_check.result["alarms"]["topic_arn"] is None
-    cpu_plan = runs.first_check.plan[1]["fields"]
+    cpu_plan = runs.first_check.plan[2]["fields"]
     assert cpu_plan["alarm_actions"]["after"] == ["(known after apply: sns_topic alarms)"]
     out = runs.apply.result["alarms"]
     topic_arn = out["topic_arn"]
     assert topic_arn.endswith(":alm-alarms")
     assert out["alarm_names"]["cpu-high"] == "alm-cpu-high"
+    assert out["log_group_name"] == "/webstack/alm"
     assert runs.again.result["alarms"] == out
     # reads: one DescribeAlarms, one tag read for everything, one ListTopics
     by_action = runs.again.calls["by_action"]
@@ -81,6 +84,10 @@ def test_create_update_delete_quartets(emulator, aws):
     assert topic_tags["webstack:layer"] == "monitoring" and topic_tags["Name"] == "alm-alarms"
     subs = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
     assert [(s["Protocol"], s["Endpoint"]) for s in subs] == [("email", "oncall@example.com")]
+    group = aws.logs.describe_log_groups(logGroupNamePrefix="/webstack/alm")["logGroups"]
+    assert [(g["logGroupName"], g.get("retentionInDays")) for g in group] == [("/webstack/alm", 30)]
+    group_tags = aws.logs.list_tags_for_resource(resourceArn=group[0]["logGroupArn"])["tags"]
+    assert group_tags["webstack:layer"] == "monitoring" and group_tags["team"] == "platform"
 
     # update in place: thresholds, an average latency, CPU alarm off, no OK notifications, another subscriber
     update = dict(
@@ -90,12 +97,15 @@ def test_create_update_delete_quartets(emulator, aws):
         target_response_time={"statistic": "Average", "threshold": 2.5, "datapoints_to_alarm": 3},
         elb_5xx={"threshold": 50, "period": 300},
         cpu_high={"enabled": False},
+        log_retention_days=7,
         tags={"team": "web"},
     )
     runs = quartet(emulator, "alarms", update)
     actions = runs.first_check.actions()
     assert ("delete", "alarm", "cpu-high") in actions
     assert ("update", "sns_topic", "alarms") in actions
+    group_change = next(c for c in runs.first_check.plan if c["kind"] == "log_group")
+    assert group_change["fields"]["retention_in_days"] == {"before": 30, "after": 7}
     latency_change = next(c for c in runs.first_check.plan if c["key"] == "target-response-time")
     assert latency_change["fields"]["threshold"] == {"before": 1.0, "after": 2.5}
     assert latency_change["fields"]["extended_statistic"] == {"before": "p90", "after": None}
@@ -109,6 +119,8 @@ def test_create_update_delete_quartets(emulator, aws):
     assert tags_of(aws, found["target-5xx"]["AlarmArn"])["team"] == "web"
     subs = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
     assert [(s["Protocol"], s["Endpoint"]) for s in subs] == [("https", "https://hooks.example.com/alarms")]
+    group = aws.logs.describe_log_groups(logGroupNamePrefix="/webstack/alm")["logGroups"]
+    assert group[0]["retentionInDays"] == 7
 
     # an alarm changed by hand is put back, and only that one
     aws.cloudwatch.put_metric_alarm(
@@ -137,10 +149,11 @@ def test_create_update_delete_quartets(emulator, aws):
 
     # delete
     runs = quartet(emulator, "alarms", {"environment": ENV, "state": "absent"})
-    assert [a[0] for a in runs.first_check.actions()] == ["delete"] * 5
-    assert runs.first_check.actions()[-1] == ("delete", "sns_topic", "alarms")
+    assert [a[0] for a in runs.first_check.actions()] == ["delete"] * 6
+    assert runs.first_check.actions()[-2:] == [("delete", "sns_topic", "alarms"), ("delete", "log_group", "log-group")]
     assert alarms(aws) == {}
     assert [t for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":alm-alarms")] == []
+    assert aws.logs.describe_log_groups(logGroupNamePrefix="/webstack/alm")["logGroups"] == []
 
 
 def test_existing_topic_only_the_alarms_whose_inputs_are_given(emulator, aws):

@@ -17,7 +17,14 @@ TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop/73e2d
 def params(**given):
     base = dict((spec, None) for spec in monitoring.argument_spec())
     base.update(
-        create_topic=False, subscriptions=[], notify_ok=True, actions_enabled=True, state="present", environment="shop"
+        create_topic=False,
+        create_log_group=False,
+        log_retention_days=30,
+        subscriptions=[],
+        notify_ok=True,
+        actions_enabled=True,
+        state="present",
+        environment="shop",
     )
     for alarm in monitoring.ALARMS.values():
         base[alarm["option"]] = {}
@@ -147,6 +154,7 @@ def test_a_pending_subscription_no_longer_wanted_is_not_a_change():
         ({"target_5xx": {"threshold": -1}}, "target_5xx.threshold"),
         ({"target_response_time": {"statistic": "Median"}}, "target_response_time.statistic"),
         ({"queue": "arn:aws:sns:us-east-1:123456789012:topic"}, "queue"),
+        ({"log_retention_days": 10}, "log_retention_days"),
     ],
 )
 def test_bad_input_names_the_option(given, option):

@@ -18,6 +18,11 @@ from __future__ import annotations
 import hashlib
 import json
 
+try:
+    from botocore.exceptions import ClientError
+except ImportError:  # handled by AnsibleAWSModule
+    ClientError = None
+
 from ansible_collections.webstack.aws.plugins.module_utils.engine import (
     TAG_ENVIRONMENT,
     TAG_LAYER,
@@ -286,7 +291,7 @@ def load(ctx):
     if len(env) <= 32:  # a longer name cannot be a load balancer's (and DescribeLoadBalancers would refuse it)
         try:
             balancers = ctx.call("elbv2", "describe_load_balancers", Names=[env])["LoadBalancers"]
-        except Exception as exc:  # botocore's ClientError; the module reports any other failure
+        except ClientError as exc:
             if error_code(exc) != "LoadBalancerNotFound":
                 raise
     listeners, rules = [], []
@@ -431,7 +436,7 @@ class TargetGroup(Elbv2Kind):
         def pending():
             try:
                 ctx.call("elbv2", "delete_target_group", TargetGroupArn=current.id)
-            except Exception as exc:  # botocore's ClientError
+            except ClientError as exc:
                 if error_code(exc) != "ResourceInUse":
                     raise
                 return ["target group %s (still in use)" % current.fields.get("name")]
@@ -524,7 +529,7 @@ class LoadBalancer(Elbv2Kind):
     def _states(self, ctx, arns):
         try:
             found = ctx.call("elbv2", "describe_load_balancers", LoadBalancerArns=list(arns))["LoadBalancers"]
-        except Exception as exc:  # botocore's ClientError
+        except ClientError as exc:
             if error_code(exc) != "LoadBalancerNotFound":
                 raise
             return {}

@@ -176,6 +176,14 @@ def test_http_then_processes_rules_https_and_delete(emulator, aws, prereq):
     ]
     # only the attributes that differed were sent
     assert mutating(runs.apply, "ModifyLoadBalancerAttributes")["ModifyLoadBalancerAttributes"] == 1
+    # the environment inventory (what teardown verifies) sees every resource of the layer
+    info = run_task(emulator, "environment_info", {"environment": ENV, "layer": "load_balancer"})
+    found = sorted((r["kind"], r["key"]) for r in info.result["resources"])
+    assert found == sorted(
+        [("load_balancer", "load_balancer"), ("target_group", "default"), ("target_group", "api")]
+        + [("listener", "http")]
+        + [("listener_rule", a[2]) for a in actions if a[1] == "listener_rule"]
+    )
 
     # -- reorder and modify: priorities move, a named rule changes in place, nothing is re-made ---------
     reordered = dict(

@@ -30,6 +30,7 @@ def prereq(emulator):
         "vpc_id": vpc_id,
         "subnets": net.result["network"]["subnet_ids"]["public"],
         "security_groups": [fw.result["security_groups"]["group_ids"]["load_balancer"]],
+        "instance_group": fw.result["security_groups"]["group_ids"]["instance"],
         "certificate_arn": certificate,
     }
     elbv2 = boto3.client(
@@ -131,7 +132,10 @@ def test_http_then_processes_rules_https_and_delete(emulator, aws, prereq):
         and reads.get("elasticloadbalancing:DescribeTargetGroups") == 1
     )
 
-    # -- update in place: attributes, health check, a second process, rules ---------------------------
+    # a target registered (by the compute layer, later) shows up with its health
+    aws.elbv2.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "i-0123456789abcdef0"}])
+
+    # -- update in place: attributes, health check, groups, a second process, rules -------------------
     rules = [
         {"name": "api", "conditions": {"path_patterns": ["/api/*"]}, "forward": "api"},
         {"conditions": {"path_patterns": ["/old/*"]}, "fixed_response": {"status_code": "410", "message_body": "gone"}},
@@ -148,8 +152,13 @@ def test_http_then_processes_rules_https_and_delete(emulator, aws, prereq):
         ],
         rules=rules,
         tags={"team": "web"},
+        security_groups=prereq["security_groups"] + [prereq["instance_group"]],
     )
     runs = quartet(emulator, "load_balancer", update)
+    targets = runs.apply.result["load_balancer"]["targets"]
+    assert targets["api"] == [] and [(t["id"], t["port"], t["state"]) for t in targets["default"]] == [
+        ("i-0123456789abcdef0", 80, "healthy")
+    ]
     actions = runs.first_check.actions()
     assert ("update", "target_group", "default") in actions and ("create", "target_group", "api") in actions
     assert ("update", "load_balancer", "load_balancer") in actions
@@ -169,6 +178,9 @@ def test_http_then_processes_rules_https_and_delete(emulator, aws, prereq):
     assert (tg["HealthCheckPath"], tg["Matcher"]["HttpCode"]) == ("/health", "200-299")
     assert attributes(aws, tg["TargetGroupArn"], True)["stickiness.enabled"] == "true"
     assert tags_of(aws, out["arn"])["team"] == "web"
+    lb = aws.elbv2.describe_load_balancers(Names=[ENV])["LoadBalancers"][0]
+    assert sorted(lb["SecurityGroups"]) == sorted(prereq["security_groups"] + [prereq["instance_group"]])
+    assert mutating(runs.apply, "SetSecurityGroups", "SetSubnets") == {"SetSecurityGroups": 1, "SetSubnets": 0}
     assert rules_on(aws, out["listener_arns"]["http"]) == [
         (1, ["/api/*"], "forward"),
         (2, ["/old/*"], "fixed-response"),
@@ -226,7 +238,18 @@ def test_http_then_processes_rules_https_and_delete(emulator, aws, prereq):
         "has deletion protection on" in refused.result["msg"] and "deletion_protection: false" in refused.result["msg"]
     )
     assert refused.calls["mutating"] == 0
-    run_task(emulator, "load_balancer", dict(https, deletion_protection=False))
+    unprotect = run_task(
+        emulator,
+        "load_balancer",
+        dict(https, deletion_protection=False, ssl_policy="ELBSecurityPolicy-TLS13-1-3-2021-06"),
+    )
+    assert sorted(a[:2] for a in unprotect.actions()) == [("update", "listener"), ("update", "load_balancer")]
+    assert mutating(unprotect, "ModifyListener", "ModifyLoadBalancerAttributes") == {
+        "ModifyListener": 1,
+        "ModifyLoadBalancerAttributes": 1,
+    }
+    listener = aws.elbv2.describe_listeners(ListenerArns=[listeners[443]["ListenerArn"]])["Listeners"][0]
+    assert listener["SslPolicy"] == "ELBSecurityPolicy-TLS13-1-3-2021-06"
     runs = quartet(emulator, "load_balancer", {"environment": ENV, "state": "absent"})
     kinds = [a[1] for a in runs.first_check.actions()]
     assert kinds == ["listener_rule"] * 3 + ["listener"] * 2 + ["load_balancer"] + ["target_group"] * 2

@@ -425,3 +425,156 @@ def test_rule_swap_is_two_set_rule_priorities_calls_stubber():
         kind.update(ctx, Current("http-rule-b", rule_b, {}), {}, ["priority"])  # already moved: no call
     stub.assert_no_pending_responses()
     assert ctx.shared["elbv2"]["priorities"][listener] == {rule_a: 2, rule_b: 1}
+
+
+def test_answers_shaped_like_real_aws_plan_nothing_stubber():
+    """Real AWS answers with more than moto does (ForwardConfig, redirect defaults, every attribute, both
+    condition forms): a converged layer must still plan no change."""
+    from ansible_collections.webstack.aws.plugins.module_utils.engine import Engine
+
+    client, stub = stubbed()
+    http_arn = ARN + "listener/app/shop/50dc6c495c0c9188/0001"
+    https_arn = ARN + "listener/app/shop/50dc6c495c0c9188/0002"
+    rule_arn = ARN + "listener-rule/app/shop/50dc6c495c0c9188/0002/0003"
+    ctx = Context("shop", "load_balancer", clients={"elbv2": client})
+    forward = {
+        "Type": "forward",
+        "TargetGroupArn": TG_ARN,
+        "ForwardConfig": {
+            "TargetGroups": [{"TargetGroupArn": TG_ARN, "Weight": 1}],
+            "TargetGroupStickinessConfig": {"Enabled": False},
+        },
+    }
+    redirect = {
+        "Type": "redirect",
+        "RedirectConfig": {
+            "Protocol": "HTTPS",
+            "Port": "443",
+            "Host": "#{host}",
+            "Path": "/#{path}",
+            "Query": "#{query}",
+            "StatusCode": "HTTP_301",
+        },
+    }
+    lb = dict(
+        lb_description(),
+        AvailabilityZones=[
+            {"ZoneName": "us-east-1b", "SubnetId": "subnet-2"},
+            {"ZoneName": "us-east-1a", "SubnetId": "subnet-1"},
+        ],
+    )
+    stub.add_response("describe_load_balancers", {"LoadBalancers": [lb]}, {"Names": ["shop"]})
+    stub.add_response(
+        "describe_listeners",
+        {
+            "Listeners": [
+                {
+                    "ListenerArn": http_arn,
+                    "LoadBalancerArn": LB_ARN,
+                    "Port": 80,
+                    "Protocol": "HTTP",
+                    "DefaultActions": [redirect],
+                },
+                {
+                    "ListenerArn": https_arn,
+                    "LoadBalancerArn": LB_ARN,
+                    "Port": 443,
+                    "Protocol": "HTTPS",
+                    "SslPolicy": balancer.DEFAULT_SSL_POLICY,
+                    "Certificates": [{"CertificateArn": CERT}],
+                    "DefaultActions": [forward],
+                },
+            ]
+        },
+        {"LoadBalancerArn": LB_ARN},
+    )
+    default_rule = {"RuleArn": "%s-default" % rule_arn, "Priority": "default", "IsDefault": True, "Actions": [forward]}
+    stub.add_response("describe_rules", {"Rules": [default_rule]}, {"ListenerArn": http_arn})
+    api_rule = {
+        "RuleArn": rule_arn,
+        "Priority": "1",
+        "IsDefault": False,
+        "Conditions": [
+            {"Field": "path-pattern", "Values": ["/api/*"], "PathPatternConfig": {"Values": ["/api/*"]}},
+        ],
+        "Actions": [dict(forward, Order=1)],
+    }
+    stub.add_response("describe_rules", {"Rules": [api_rule, default_rule]}, {"ListenerArn": https_arn})
+    group = {
+        "TargetGroupArn": TG_ARN,
+        "TargetGroupName": "shop-default",
+        "Protocol": "HTTP",
+        "Port": 80,
+        "VpcId": "vpc-1",
+        "HealthCheckProtocol": "HTTP",
+        "HealthCheckPort": "traffic-port",
+        "HealthCheckEnabled": True,
+        "HealthCheckIntervalSeconds": 15,
+        "HealthCheckTimeoutSeconds": 5,
+        "HealthyThresholdCount": 3,
+        "UnhealthyThresholdCount": 5,
+        "HealthCheckPath": "/",
+        "Matcher": {"HttpCode": "200"},
+        "LoadBalancerArns": [LB_ARN],
+        "TargetType": "instance",
+        "ProtocolVersion": "HTTP1",
+        "IpAddressType": "ipv4",
+    }
+    stub.add_response("describe_target_groups", {"TargetGroups": [group]}, {"PageSize": 400})
+    keys = {
+        LB_ARN: "load_balancer",
+        TG_ARN: "default",
+        http_arn: "http",
+        https_arn: "https",
+        rule_arn: "https-rule-api",
+    }
+    arns = [LB_ARN, TG_ARN, http_arn, https_arn, rule_arn]
+    stub.add_response(
+        "describe_tags",
+        {
+            "TagDescriptions": [
+                {"ResourceArn": a, "Tags": [{"Key": k, "Value": v} for k, v in ctx.tags_for(keys[a]).items()]}
+                for a in arns
+            ]
+        },
+        {"ResourceArns": arns},
+    )
+    lb_attributes = {
+        "access_logs.s3.enabled": "false",
+        "access_logs.s3.bucket": "",
+        "access_logs.s3.prefix": "",
+        "idle_timeout.timeout_seconds": "60",
+        "deletion_protection.enabled": "false",
+        "routing.http2.enabled": "true",
+        "routing.http.drop_invalid_header_fields.enabled": "false",
+    }
+    stub.add_response(
+        "describe_load_balancer_attributes",
+        {"Attributes": [{"Key": k, "Value": v} for k, v in lb_attributes.items()]},
+        {"LoadBalancerArn": LB_ARN},
+    )
+    tg_attributes = {
+        "stickiness.enabled": "false",
+        "deregistration_delay.timeout_seconds": "20",
+        "stickiness.type": "lb_cookie",
+        "stickiness.lb_cookie.duration_seconds": "86400",
+        "slow_start.duration_seconds": "0",
+        "load_balancing.algorithm.type": "round_robin",
+    }
+    stub.add_response(
+        "describe_target_group_attributes",
+        {"Attributes": [{"Key": k, "Value": v} for k, v in tg_attributes.items()]},
+        {"TargetGroupArn": TG_ARN},
+    )
+    layer = balancer.BalancerLayer()
+    engine = Engine(ctx, layer.kinds())
+    p = params(
+        certificate_arn=CERT,
+        rules=[{"name": "api", "conditions": {"path_patterns": ["/api/*"]}, "forward": "default"}],
+    )
+    p["processes"] = [balancer.process_with_defaults(x) for x in p["processes"]]
+    with stub:
+        current = engine.read()
+        plan = engine.plan(layer.desired(ctx, p, current))
+    stub.assert_no_pending_responses()
+    assert plan.to_list() == []

@@ -168,7 +168,8 @@ def naive(sqs, app: App, count: int, queue_size: int) -> dict:
     elapsed = time.monotonic() - began
     conn.close()
     sqs.delete_queue(QueueUrl=url)
-    return {"messages": count, "queue_size": queue_size, "seconds": round(elapsed, 3), "rate": round(count / elapsed, 1)}
+    rate = round(count / elapsed, 1)
+    return {"messages": count, "queue_size": queue_size, "seconds": round(elapsed, 3), "rate": rate}
 
 
 def _proc_sample(pid: int) -> tuple[float, int, int]:

@@ -63,6 +63,50 @@ READ_PREFIXES = (
 _CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 
 
+_REST_ROUTES: dict[str, list] = {}
+
+
+def _rest_routes(signing_name: str) -> list:
+    """(method, compiled URI pattern, operation) for every operation of the REST services signed as
+    ``signing_name``, from botocore's own service models, most specific pattern first."""
+    if signing_name in _REST_ROUTES:
+        return _REST_ROUTES[signing_name]
+    import botocore.exceptions
+    import botocore.session
+
+    session = botocore.session.get_session()
+    routes = []
+    for service in {"execute-api": ["apigateway"], "es": ["opensearch"]}.get(signing_name, [signing_name]):
+        try:
+            model = session.get_service_model(service)
+        except botocore.exceptions.UnknownServiceError:  # report method and path instead
+            continue
+        if model.metadata.get("protocol") not in ("rest-xml", "rest-json"):
+            continue
+        for name in model.operation_names:
+            http = model.operation_model(name).http
+            uri = http.get("requestUri", "/")
+            path, _sep, query = uri.partition("?")
+            marked = re.sub(r"\{[^}]+\+\}", "GREEDYLABEL", path)
+            marked = re.sub(r"\{[^}]+\}", "ONELABEL", marked)
+            pattern = re.escape(marked).replace("GREEDYLABEL", ".+").replace("ONELABEL", "[^/]+")
+            required = [part.split("=")[0] for part in query.split("&") if part]
+            routes.append((http.get("method", "GET"), re.compile("^" + pattern + "/?$"), required, name))
+    # most specific first; CopyObject shares PutObject's route (a header tells them apart): Put wins
+    routes.sort(key=lambda route: (-len(route[2]), -len(route[1].pattern), route[3].startswith("Copy")))
+    _REST_ROUTES[signing_name] = routes
+    return routes
+
+
+def rest_operation(service: str, method: str, path: str, query: str) -> str | None:
+    """The operation a REST request calls (Route 53's POST .../tags is ListTagsForResources, a read)."""
+    keys = set(parse_qs(query, keep_blank_values=True))
+    for route_method, pattern, required, name in _rest_routes(service):
+        if route_method == method and pattern.match(path) and all(k in keys for k in required):
+            return name
+    return None
+
+
 def is_mutating(action: str) -> bool:
     """Whether an action (``DescribeVpcs`` or ``GET /2020-05-31/distribution``) changes state."""
     if " " in action:  # REST protocols: method + path
@@ -90,7 +134,12 @@ def action_of(environ, body: bytes) -> str:
         form = parse_qs(body.decode("utf-8", "replace"))
         if form.get("Action"):
             return form["Action"][0]
-    return f"{environ.get('REQUEST_METHOD', 'GET')} {environ.get('PATH_INFO', '/')}"
+    method, path = environ.get("REQUEST_METHOD", "GET"), environ.get("PATH_INFO", "/")
+    try:
+        operation = rest_operation(service_of(environ), method, path, environ.get("QUERY_STRING", ""))
+    except Exception:  # noqa: BLE001 - counting must never break a request
+        operation = None
+    return operation or f"{method} {path}"
 
 
 class CountingFaultMiddleware:

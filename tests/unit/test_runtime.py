@@ -19,3 +19,21 @@ def test_action_group_lists_every_module():
     )
     assert modules, "no modules found"
     assert sorted(runtime["action_groups"]["aws"]) == modules
+
+
+def test_the_emulator_counts_rest_calls_by_operation():
+    import sys
+
+    sys.path.insert(0, os.path.join(ROOT, "tools"))
+    import awsemu
+
+    assert awsemu.rest_operation("route53", "POST", "/2013-04-01/tags/hostedzone", "") == "ListTagsForResources"
+    assert awsemu.rest_operation("route53", "POST", "/2013-04-01/hostedzone/Z1/rrset/", "") == (
+        "ChangeResourceRecordSets"
+    )
+    assert awsemu.rest_operation("s3", "GET", "/bucket", "list-type=2") == "ListObjectsV2"
+    assert awsemu.rest_operation("s3", "PUT", "/bucket", "versioning") == "PutBucketVersioning"
+    assert awsemu.rest_operation("s3", "PUT", "/bucket/a/b.css", "") == "PutObject"
+    assert not awsemu.is_mutating("ListTagsForResources")
+    assert awsemu.is_mutating("ChangeResourceRecordSets")
+    assert awsemu.is_mutating("PUT /unknown/path")

@@ -274,6 +274,18 @@ def listener_key(listener, tags):
     return "%s-%s" % (str(protocol).lower(), port)
 
 
+def referenced_target_groups(data):
+    """ARNs of the target groups the listeners and rules of ``load()`` forward to."""
+    found = set()
+    for item in data["listeners"] + data["rules"]:
+        for action in item.get("DefaultActions") or item.get("Actions") or []:
+            if action.get("TargetGroupArn"):
+                found.add(action["TargetGroupArn"])
+            for group in (action.get("ForwardConfig") or {}).get("TargetGroups") or []:
+                found.add(group.get("TargetGroupArn"))
+    return found
+
+
 # -- the shared read -------------------------------------------------------------------------------
 def ours(ctx, tags):
     if tags.get(TAG_ENVIRONMENT) != ctx.environment:
@@ -386,6 +398,19 @@ class TargetGroup(Elbv2Kind):
                 "attributes": data["tg_attributes"].get(arn),
             }
             found.append(Current(tags.get(TAG_RESOURCE, arn), arn, fields, tags, tg))
+        return self._one_per_key(found, data)
+
+    def _one_per_key(self, found, data):
+        """Two groups of one process (a replacement interrupted before the old one was deleted): the one
+        listeners and rules forward to keeps the key, the other is planned for deletion (after them)."""
+        in_use = referenced_target_groups(data)
+        by_key = {}
+        for item in found:
+            by_key.setdefault(item.key, []).append(item)
+        for key, items in by_key.items():
+            items.sort(key=lambda c: (c.id not in in_use, str(c.fields.get("name")).endswith("-r"), c.id))
+            for index, item in enumerate(items[1:]):
+                item.key = "%s#superseded-%d" % (key, index + 1)
         return found
 
     def create(self, ctx, key, fields, tags):
@@ -407,6 +432,8 @@ class TargetGroup(Elbv2Kind):
         if changes:
             ctx.call("elbv2", "modify_target_group_attributes", TargetGroupArn=tg["TargetGroupArn"], Attributes=changes)
         ctx.remember(self.name, key, tg)
+        # AWS answers a create of an existing group (same name and settings) with that group: never retire it
+        self.created.add(tg["TargetGroupArn"])
         return tg["TargetGroupArn"]
 
     def update(self, ctx, current, fields, changed):
@@ -420,6 +447,7 @@ class TargetGroup(Elbv2Kind):
 
     def __init__(self):
         self.retiring = []
+        self.created = set()
 
     def delete(self, ctx, current):
         """Deferred to ``finish``: a listener or rule may still forward to this group until the update phase
@@ -429,7 +457,8 @@ class TargetGroup(Elbv2Kind):
     def finish(self, ctx):
         retiring, self.retiring = self.retiring, []
         for current in retiring:
-            self._delete_now(ctx, current)
+            if current.id not in self.created:
+                self._delete_now(ctx, current)
 
     def _delete_now(self, ctx, current):
         # Right after its load balancer or listener goes, AWS may still call the group in use for a moment.

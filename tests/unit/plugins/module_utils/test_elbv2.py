@@ -578,3 +578,25 @@ def test_answers_shaped_like_real_aws_plan_nothing_stubber():
         plan = engine.plan(layer.desired(ctx, p, current))
     stub.assert_no_pending_responses()
     assert plan.to_list() == []
+
+
+def test_an_interrupted_replacement_keeps_the_group_in_use_and_never_retires_a_recreated_one():
+    old_arn, new_arn = ARN + "targetgroup/shop-default/aaaa", ARN + "targetgroup/shop-default-r/0000"
+    data = {
+        "listeners": [{"DefaultActions": [{"Type": "forward", "TargetGroupArn": old_arn}]}],
+        "rules": [],
+    }
+    kind = elbv2.TargetGroup()
+    found = kind._one_per_key(
+        [
+            Current("default", new_arn, {"name": "shop-default-r"}),
+            Current("default", old_arn, {"name": "shop-default"}),
+        ],
+        data,
+    )
+    assert dict((c.id, c.key) for c in found) == {old_arn: "default", new_arn: "default#superseded-1"}
+    # the replacement then asks AWS for shop-default-r again, which answers with the existing group
+    kind.created.add(new_arn)
+    kind.delete(Context("shop", "load_balancer"), found[0])
+    kind.finish(Context("shop", "load_balancer"))  # no client: a delete call would fail here
+    assert kind.retiring == []

@@ -124,6 +124,17 @@ def test_create_update_delete_quartets(emulator, aws):
     # same role: updated in place
     assert iam.get_role(RoleName=NAME)["Role"]["Arn"] == out["role_arn"]
 
+    # a role taken out of its profile by hand is put back; environment_info sees both
+    iam.remove_role_from_instance_profile(InstanceProfileName=NAME, RoleName=NAME)
+    fix = run_task(emulator, "instance_profile", update)
+    assert fix.actions() == [("update", "instance_profile", "instance")]
+    assert fix.plan[0]["fields"]["role_name"] == {"before": None, "after": NAME}
+    profile = iam.get_instance_profile(InstanceProfileName=NAME)["InstanceProfile"]
+    assert [r["RoleName"] for r in profile["Roles"]] == [NAME]
+    info = run_task(emulator, "environment_info", {"environment": ENV})
+    found = sorted((r["kind"], r["key"], r["layer"]) for r in info.result["resources"])
+    assert found == [("iam_role", "instance", "identity"), ("instance_profile", "instance", "identity")]
+
     # delete
     runs = quartet(emulator, "instance_profile", {"environment": ENV, "state": "absent"})
     assert runs.first_check.actions() == [
@@ -133,26 +144,6 @@ def test_create_update_delete_quartets(emulator, aws):
     assert runs.apply.result["instance_profile"] == {}
     assert iam.list_roles(PathPrefix="/webstack/idp/")["Roles"] == []
     assert iam.list_instance_profiles(PathPrefix="/webstack/idp/")["InstanceProfiles"] == []
-
-
-def test_a_role_taken_out_of_its_profile_is_put_back(emulator, aws):
-    env = "idp2"
-    first = run_task(emulator, "instance_profile", {"environment": env, "put_metrics": False})
-    assert first.result["instance_profile"]["policy_names"] == []
-    assert first.result["instance_profile"]["metrics_namespace"] is None
-    aws.iam.remove_role_from_instance_profile(InstanceProfileName="idp2-instance", RoleName="idp2-instance")
-    fix = run_task(emulator, "instance_profile", {"environment": env, "put_metrics": False})
-    assert fix.actions() == [("update", "instance_profile", "instance")]
-    assert fix.plan[0]["fields"]["role_name"] == {"before": None, "after": "idp2-instance"}
-    profile = aws.iam.get_instance_profile(InstanceProfileName="idp2-instance")["InstanceProfile"]
-    assert [r["RoleName"] for r in profile["Roles"]] == ["idp2-instance"]
-    # environment_info sees both
-    info = run_task(emulator, "environment_info", {"environment": env})
-    found = sorted((r["kind"], r["layer"]) for r in info.result["resources"])
-    assert ("iam_role", "identity") in found and ("instance_profile", "identity") in found
-    run_task(emulator, "instance_profile", {"environment": env, "state": "absent"})
-    info = run_task(emulator, "environment_info", {"environment": env})
-    assert info.result["count"] == 0
 
 
 @pytest.mark.parametrize(

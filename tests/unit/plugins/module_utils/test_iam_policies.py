@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from urllib.parse import quote
 
+import botocore.session
 import pytest
 from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 
 from ansible_collections.webstack.aws.plugins.module_utils import iam, identity
-from ansible_collections.webstack.aws.plugins.module_utils.engine import Context, EngineError
+from ansible_collections.webstack.aws.plugins.module_utils.engine import Context, Current, EngineError
 from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
 
 DOC = {
@@ -242,3 +245,92 @@ def test_identity_layer_desired_state():
     }
     out = layer.outputs(ctx, {"put_metrics": True, "managed_policy_arns": []}, {"iam_role": {"instance": None}}, {})
     assert out["role_arn"] is None and out["policy_names"] == ["shop-metrics"]
+
+
+# -- botocore Stubber: the real IAM model validates every request --------------------------------------------
+def stubbed_iam():
+    client = botocore.session.get_session().create_client(
+        "iam",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - dummy credentials, no call leaves the process
+    )
+    return client, Stubber(client)
+
+
+ROLE = {
+    "Path": "/webstack/shop/",
+    "RoleName": "shop-instance",
+    "RoleId": "AROAEXAMPLEEXAMPLE1",
+    "Arn": "arn:aws:iam::123456789012:role/webstack/shop/shop-instance",
+    "CreateDate": datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+}
+
+
+def test_stubber_role_read_takes_tags_from_get_role_and_decodes_documents():
+    """Real IAM leaves tags out of ListRoles: the one role is read with GetRole.  A policy document handed
+    back as URL-encoded text (what the wire carries) is decoded and compared semantically."""
+    client, stub = stubbed_iam()
+    trust = quote(json.dumps(iam.EC2_TRUST_POLICY))
+    tags = [{"Key": "webstack:environment", "Value": "shop"}, {"Key": "webstack:layer", "Value": "identity"}]
+    stub.add_response(
+        "list_roles", {"Roles": [dict(ROLE, AssumeRolePolicyDocument=trust)]}, {"PathPrefix": "/webstack/shop/"}
+    )
+    stub.add_response(
+        "get_role",
+        {"Role": dict(ROLE, AssumeRolePolicyDocument=trust, Tags=tags, Description="webstack shop: instances")},
+        {"RoleName": "shop-instance"},
+    )
+    stub.add_response("list_role_policies", {"PolicyNames": ["shop-metrics"]}, {"RoleName": "shop-instance"})
+    stub.add_response(
+        "get_role_policy",
+        {"RoleName": "shop-instance", "PolicyName": "shop-metrics", "PolicyDocument": quote(json.dumps(DOC))},
+        {"RoleName": "shop-instance", "PolicyName": "shop-metrics"},
+    )
+    stub.add_response(
+        "list_attached_role_policies",
+        {"AttachedPolicies": [{"PolicyName": "P", "PolicyArn": "arn:aws:iam::aws:policy/P"}]},
+        {"RoleName": "shop-instance"},
+    )
+    with stub:
+        found = iam.Role().read(Context("shop", "identity", clients={"iam": client}))
+        stub.assert_no_pending_responses()
+    (role,) = found
+    assert role.key == "instance" and role.id == "shop-instance"
+    assert role.tags["webstack:layer"] == "identity"
+    assert iam.policies_equal(role.fields["assume_role_policy"], iam.EC2_TRUST_POLICY)
+    assert iam.policies_equal(role.fields["inline_policies"]["shop-metrics"], DOC)
+    assert role.fields["managed_policy_arns"] == ["arn:aws:iam::aws:policy/P"]
+
+
+def test_stubber_delete_empties_the_role_before_deleting_it():
+    client, stub = stubbed_iam()
+    name = {"RoleName": "shop-instance"}
+    stub.add_response(
+        "list_instance_profiles_for_role",
+        {
+            "InstanceProfiles": [
+                {
+                    "Path": "/",
+                    "InstanceProfileName": "by-hand",
+                    "InstanceProfileId": "AIPAEXAMPLEEXAMPLE1",
+                    "Arn": "arn:aws:iam::123456789012:instance-profile/by-hand",
+                    "CreateDate": ROLE["CreateDate"],
+                    "Roles": [],
+                }
+            ]
+        },
+        name,
+    )
+    stub.add_response("remove_role_from_instance_profile", {}, dict(name, InstanceProfileName="by-hand"))
+    stub.add_response("delete_role_policy", {}, dict(name, PolicyName="shop-metrics"))
+    stub.add_response("detach_role_policy", {}, dict(name, PolicyArn="arn:aws:iam::aws:policy/P"))
+    stub.add_response("delete_role", {}, name)
+    current = Current(
+        "instance",
+        "shop-instance",
+        {"inline_policies": {"shop-metrics": DOC}, "managed_policy_arns": ["arn:aws:iam::aws:policy/P"]},
+    )
+    with stub:
+        iam.Role().delete(Context("shop", "identity", clients={"iam": client}), current)
+        stub.assert_no_pending_responses()

@@ -135,7 +135,9 @@ class LaunchTemplate(Ec2Kind):
 
     def read(self, ctx):
         found = []
-        for template in ctx.describe("ec2", "describe_launch_templates", "LaunchTemplates", Filters=layer_filters(ctx)):
+        templates = ctx.describe("ec2", "describe_launch_templates", "LaunchTemplates", Filters=layer_filters(ctx))
+        tags = self._tags(ctx, [t["LaunchTemplateId"] for t in templates])
+        for template in templates:
             versions = ctx.call(
                 "ec2",
                 "describe_launch_template_versions",
@@ -151,8 +153,28 @@ class LaunchTemplate(Ec2Kind):
                 "DefaultVersionNumber": template.get("DefaultVersionNumber"),
                 "LatestVersionNumber": template.get("LatestVersionNumber"),
             }
-            found.append(self.current(ctx, template["LaunchTemplateId"], tag_dict(template.get("Tags")), fields, raw))
+            template_tags = tags.get(template["LaunchTemplateId"], tag_dict(template.get("Tags")))
+            found.append(self.current(ctx, template["LaunchTemplateId"], template_tags, fields, raw))
         return found
+
+    def _tags(self, ctx, ids):
+        """The templates' tags from one DescribeTags call for all of them.  DescribeLaunchTemplates also has
+        them, but some endpoints (moto 5.2.5) keep answering the tags given at creation there after
+        CreateTags / DeleteTags, which would plan the same tag change forever; DescribeTags is right on both."""
+        if not ids:
+            return {}
+        tags = dict((i, {}) for i in ids)
+        for tag in ctx.describe(
+            "ec2",
+            "describe_tags",
+            "Tags",
+            Filters=[
+                {"Name": "resource-type", "Values": ["launch-template"]},
+                {"Name": "resource-id", "Values": list(ids)},
+            ],
+        ):
+            tags.setdefault(tag["ResourceId"], {})[tag["Key"]] = tag["Value"]
+        return tags
 
     def equal(self, field, before, after):
         if contains_unknown(after):

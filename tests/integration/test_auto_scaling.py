@@ -157,6 +157,11 @@ def test_create_update_delete(emulator, aws, prereqs):
     assert tags["team"] == ("web", True) and tags["Name"] == ("asg-auto-scaling-group", False)
     found_policies = policies(aws)
     assert sorted(found_policies) == ["asg-cpu", "asg-requests", "asg-step-burst"]
+    info = run_task(emulator, "environment_info", {"environment": ENV, "layer": "compute"}).result
+    assert sorted((r["kind"], r["id"]) for r in info["resources"]) == [
+        ("auto_scaling_group", ENV),
+        ("launch_template", out["launch_template_id"]),
+    ]
     label = found_policies["asg-requests"]["TargetTrackingConfiguration"]["PredefinedMetricSpecification"]
     assert label["ResourceLabel"].startswith("app/asg-lb/") and "/targetgroup/asg-web/" in label["ResourceLabel"]
 
@@ -171,6 +176,7 @@ def test_create_update_delete(emulator, aws, prereqs):
         cpu_target_value=60,
         step_policies=[],
         instance_refresh=False,
+        tags={"team": "platform", "cost": "web"},
     )
     update.pop("user_data")
     runs = quartet(emulator, "auto_scaling", update)
@@ -181,10 +187,16 @@ def test_create_update_delete(emulator, aws, prereqs):
         ("update", "scaling_policy", "cpu"),
     ]
     fields = runs.first_check.plan[1]["fields"]
-    assert sorted(fields) == ["instance_type", "user_data"]
+    assert sorted(fields) == ["instance_tags", "instance_type", "tags", "user_data"]
     assert fields["instance_type"] == {"before": "t3.micro", "after": "t3.small"}
     group_change = runs.first_check.plan[2]["fields"]
-    assert sorted(group_change) == ["desired_capacity", "launch_template_version", "max_size"]
+    assert sorted(group_change) == [
+        "desired_capacity",
+        "launch_template_version",
+        "max_size",
+        "propagated_tags",
+        "tags",
+    ]
     assert group_change["launch_template_version"] == {
         "before": "1",
         "after": "(known after apply: launch_template version)",
@@ -195,21 +207,43 @@ def test_create_update_delete(emulator, aws, prereqs):
     assert out["instance_refresh"] == {
         "id": None,
         "status": None,
-        "reason": "launch template changes: instance_type, user_data",
+        "reason": "launch template changes: instance_tags, instance_type, user_data",
     }
     lt, version = template(aws)
     assert lt["DefaultVersionNumber"] == 2 and version["LaunchTemplateData"]["InstanceType"] == "t3.small"
     assert (group(aws)["MaxSize"], group(aws)["DesiredCapacity"]) == (4, 2)
     assert group(aws)["LaunchTemplate"]["Version"] == "2"
+    tags = {t["Key"]: (t["Value"], t["PropagateAtLaunch"]) for t in group(aws)["Tags"]}
+    assert tags["team"] == ("platform", True) and tags["cost"] == ("web", True)
+    # (moto's DescribeLaunchTemplates keeps the creation-time tags; DescribeTags has the current ones)
+    lt_tags = aws.ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [lt["LaunchTemplateId"]]}])["Tags"]
+    assert tags_of(lt_tags)["cost"] == "web" and tags_of(lt_tags)["team"] == "platform"
     assert sorted(policies(aws)) == ["asg-cpu", "asg-requests"]
     assert policies(aws)["asg-cpu"]["TargetTrackingConfiguration"]["TargetValue"] == 60.0
 
     # drift made by hand is put back, and only that
     aws.autoscaling.update_auto_scaling_group(AutoScalingGroupName=ENV, HealthCheckGracePeriod=30)
+    team = {"ResourceId": ENV, "ResourceType": "auto-scaling-group", "Key": "team", "Value": "platform"}
+    aws.autoscaling.create_or_update_tags(Tags=[dict(team, PropagateAtLaunch=False)])
+    cpu = policies(aws)["asg-cpu"]
+    aws.autoscaling.put_scaling_policy(
+        AutoScalingGroupName=ENV,
+        PolicyName="asg-cpu",
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingConfiguration=dict(cpu["TargetTrackingConfiguration"], TargetValue=70.0),
+    )
     fix = run_task(emulator, "auto_scaling", update)
-    assert fix.actions() == [("update", "auto_scaling_group", "auto_scaling_group")]
-    assert list(fix.plan[0]["fields"]) == ["health_check_grace_period"]
-    assert fix.calls["mutating"] == 1 and group(aws)["HealthCheckGracePeriod"] == 300
+    assert fix.actions() == [
+        ("update", "auto_scaling_group", "auto_scaling_group"),
+        ("update", "scaling_policy", "cpu"),
+    ]
+    assert sorted(fix.plan[0]["fields"]) == ["health_check_grace_period", "propagated_tags"]
+    assert list(fix.plan[1]["fields"]) == ["target_value"]
+    assert fix.calls["mutating"] == 3 and group(aws)["HealthCheckGracePeriod"] == 300
+    assert policies(aws)["asg-cpu"]["TargetTrackingConfiguration"]["TargetValue"] == 60.0
+    assert {"Key": "team", "PropagateAtLaunch": True} in [
+        {"Key": t["Key"], "PropagateAtLaunch": t["PropagateAtLaunch"]} for t in group(aws)["Tags"]
+    ]
 
     # the launch template changes under running instances: the refresh is planned, but this emulator has
     # no instance refresh API, so the task fails before changing anything

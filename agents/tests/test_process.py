@@ -70,6 +70,14 @@ def _log_lines(proc) -> list[dict]:
         return [json.loads(line) for line in handle if line.startswith("{")]
 
 
+def _peak_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM in /proc")
+
+
 @pytest.fixture
 def processes():
     started = []
@@ -93,6 +101,7 @@ def test_sigterm_finishes_in_flight_releases_the_rest_and_exits_0(queues, app, e
     processes.append(proc)
     wait_for(lambda: app.current == 3, 30, message="3 POSTs in flight")
     time.sleep(0.3)  # let the receivers prefetch what they are allowed to
+    assert _peak_rss_mb(proc.pid) < 60, "the daemon stays under 60 MB while delivering"
     proc.send_signal(signal.SIGTERM)
     began = time.monotonic()
     assert proc.wait(20) == 0

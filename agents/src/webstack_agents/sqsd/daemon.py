@@ -5,7 +5,7 @@ Threads:
   delivery slots, so nothing sits received for long without being worked on;
 - HttpConnections workers, each owning one keep-alive connection to the application, POST one message at a time
   (so at most HttpConnections POSTs are ever in flight);
-- a delete batcher (HTTP 200) and a visibility batcher (anything else, and releases on shutdown);
+- a delete batcher (HTTP 200) and a visibility batcher (anything else, and releases on shutdown), one thread each;
 - optionally the periodic-task scheduler, and a reporter that publishes metrics and the status file.
 
 A message is deleted only after the application answered exactly 200; otherwise its visibility is set to
@@ -97,7 +97,10 @@ class Daemon:
         n_conn = config.http_connections
         self.receiver_count = max(1, min(5, math.ceil(n_conn / 10)))
         self.credits = Credits(n_conn + min(10, n_conn))
-        ack_threads = 2 if n_conn > 10 else 1
+        # One thread per acknowledgement kind: batches fill up by themselves while a call is in flight, and
+        # deletes are never concurrent (moto 5.2.5 rebuilds its message list on delete without a lock, so two
+        # concurrent DeleteMessageBatch calls can resurrect a deleted message there).
+        ack_threads = 1
         self.sqs = aws.client(
             "sqs",
             region=config.region,

@@ -334,7 +334,14 @@ class LogGroup(Kind):
     def read(self, ctx):
         base = log_group_name(ctx.environment)
         found = []
-        for group in ctx.describe("logs", "describe_log_groups", "logGroups", logGroupNamePrefix=base):
+        groups, params = [], {"logGroupNamePrefix": base}
+        while True:  # CloudWatch Logs pages with nextToken
+            page = ctx.call("logs", "describe_log_groups", **params)
+            groups.extend(page.get("logGroups", []))
+            if not page.get("nextToken"):
+                break
+            params["nextToken"] = page["nextToken"]
+        for group in groups:
             name = group["logGroupName"]
             if name != base and not name.startswith(base + "/"):
                 continue  # /webstack/<environment>-other is another environment's

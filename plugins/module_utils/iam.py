@@ -138,6 +138,17 @@ def tag_list(tags):
     return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
 
 
+def iam_list(ctx, operation, result_key, **params):
+    """Every page of an IAM List call (IAM pages with Marker / IsTruncated, not NextToken)."""
+    items = []
+    while True:
+        page = ctx.call("iam", operation, **params)
+        items.extend(page.get(result_key, []))
+        if not page.get("IsTruncated") or not page.get("Marker"):
+            return items
+        params["Marker"] = page["Marker"]
+
+
 def _key_for(ctx, name, tags):
     key = tags.get(TAG_RESOURCE)
     if key:
@@ -162,17 +173,17 @@ class Role(Kind):
 
     def read(self, ctx):
         found = []
-        for listed in ctx.describe("iam", "list_roles", "Roles", PathPrefix=path_for(ctx.environment)):
+        for listed in iam_list(ctx, "list_roles", "Roles", PathPrefix=path_for(ctx.environment)):
             role = ctx.call("iam", "get_role", RoleName=listed["RoleName"])["Role"]
             tags = tag_dict(role.get("Tags"))
             if not _ours(ctx, tags):
                 continue
             name = role["RoleName"]
             inline = {}
-            for policy_name in ctx.describe("iam", "list_role_policies", "PolicyNames", RoleName=name):
+            for policy_name in iam_list(ctx, "list_role_policies", "PolicyNames", RoleName=name):
                 answer = ctx.call("iam", "get_role_policy", RoleName=name, PolicyName=policy_name)
                 inline[policy_name] = normalise_policy(answer["PolicyDocument"])
-            attached = ctx.describe("iam", "list_attached_role_policies", "AttachedPolicies", RoleName=name)
+            attached = iam_list(ctx, "list_attached_role_policies", "AttachedPolicies", RoleName=name)
             fields = {
                 "role_name": name,
                 "path": role["Path"],
@@ -246,7 +257,7 @@ class Role(Kind):
     def delete(self, ctx, current):
         name = current.id
         # A role still in an instance profile (one made by hand, say) cannot be deleted.
-        for profile in ctx.describe("iam", "list_instance_profiles_for_role", "InstanceProfiles", RoleName=name):
+        for profile in iam_list(ctx, "list_instance_profiles_for_role", "InstanceProfiles", RoleName=name):
             ctx.call(
                 "iam",
                 "remove_role_from_instance_profile",
@@ -275,7 +286,7 @@ class InstanceProfile(Kind):
 
     def read(self, ctx):
         found = []
-        listed = ctx.describe("iam", "list_instance_profiles", "InstanceProfiles", PathPrefix=path_for(ctx.environment))
+        listed = iam_list(ctx, "list_instance_profiles", "InstanceProfiles", PathPrefix=path_for(ctx.environment))
         for item in listed:
             profile = ctx.call("iam", "get_instance_profile", InstanceProfileName=item["InstanceProfileName"])
             profile = profile["InstanceProfile"]

@@ -334,3 +334,19 @@ def test_stubber_delete_empties_the_role_before_deleting_it():
     with stub:
         iam.Role().delete(Context("shop", "identity", clients={"iam": client}), current)
         stub.assert_no_pending_responses()
+
+
+def test_stubber_iam_lists_page_with_marker():
+    client, stub = stubbed_iam()
+    stub.add_response(
+        "list_role_policies", {"PolicyNames": ["a"], "IsTruncated": True, "Marker": "m1"}, {"RoleName": "r"}
+    )
+    stub.add_response(
+        "list_role_policies", {"PolicyNames": ["b"], "IsTruncated": False}, {"RoleName": "r", "Marker": "m1"}
+    )
+    with stub:
+        names = iam.iam_list(
+            Context("shop", "identity", clients={"iam": client}), "list_role_policies", "PolicyNames", RoleName="r"
+        )
+        stub.assert_no_pending_responses()
+    assert names == ["a", "b"]

@@ -28,7 +28,8 @@ description:
   - IAM is eventually consistent. After creating the profile (or putting the role in it) the module waits,
     with O(wait), until C(GetInstanceProfile) shows the role in it. On real AWS a new profile can still be
     refused by EC2 and Auto Scaling for about ten seconds after that (C(InvalidParameterValue) or
-    C(ValidationError) naming the instance profile); the modules that launch instances retry those errors.
+    C(ValidationError) whose message names the instance profile); whatever launches instances with a fresh
+    profile should retry those errors for a short while.
 author:
   - webstack.aws maintainers (@webstack-aws)
 options:

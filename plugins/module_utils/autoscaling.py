@@ -277,12 +277,25 @@ class AutoScalingGroup(Kind):
                 in_service = [i for i in group.get("Instances") or [] if i.get("LifecycleState") == "InService"]
                 wanted = group.get("DesiredCapacity") or 0
                 if len(in_service) < wanted:
+                    self._fail_on_launch_errors(ctx, name)
                     still.append(
                         "Auto Scaling group %s (%d of %d instances in service)" % (name, len(in_service), wanted)
                     )
             return still
 
         ctx.poll("Auto Scaling group instances to be in service", pending)
+
+    def _fail_on_launch_errors(self, ctx, name):
+        """Fail at once, with AWS's reason, when the new group cannot launch instances (a bad image, profile or
+        subnet), instead of waiting for the timeout."""
+        answer = ctx.call("autoscaling", "describe_scaling_activities", AutoScalingGroupName=name, MaxRecords=10)
+        for activity in answer.get("Activities") or []:
+            if activity.get("StatusCode") in ("Failed", "Cancelled"):
+                raise EngineError(
+                    "Auto Scaling group %s cannot launch instances: %s (%s). Fix the launch template or subnets "
+                    "and run again."
+                    % (name, activity.get("StatusMessage") or activity.get("Description"), activity.get("StatusCode"))
+                )
 
 
 def normalise_policy(policy):

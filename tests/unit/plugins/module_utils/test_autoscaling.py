@@ -531,3 +531,91 @@ def test_instance_refresh_already_running_is_refused_stubber(stubbed):
 def test_refresh_failure_message_is_none_while_running_or_successful():
     assert refresh_failure({"Status": "InProgress"}) is None
     assert refresh_failure({"Status": "Successful"}) is None
+
+
+def test_new_group_that_cannot_launch_fails_at_once_with_the_reason_stubber(stubbed):
+    ctx, stubber = stubbed
+    group = {
+        "AutoScalingGroupName": "shop",
+        "MinSize": 1,
+        "MaxSize": 2,
+        "DesiredCapacity": 1,
+        "DefaultCooldown": 300,
+        "AvailabilityZones": ["us-east-1a"],
+        "HealthCheckType": "ELB",
+        "CreatedTime": "2026-01-01T00:00:00Z",
+        "Instances": [],
+    }
+    stubber.add_response(
+        "describe_auto_scaling_groups", {"AutoScalingGroups": [group]}, {"AutoScalingGroupNames": ["shop"]}
+    )
+    stubber.add_response(
+        "describe_scaling_activities",
+        {
+            "Activities": [
+                {
+                    "ActivityId": "a-1",
+                    "AutoScalingGroupName": "shop",
+                    "Cause": "launch",
+                    "StartTime": "2026-01-01T00:00:00Z",
+                    "StatusCode": "Failed",
+                    "StatusMessage": "The image id '[ami-0123456789abcdef0]' does not exist.",
+                }
+            ]
+        },
+        {"AutoScalingGroupName": "shop", "MaxRecords": 10},
+    )
+    with pytest.raises(EngineError) as err:
+        AutoScalingGroup().wait_created(ctx, ["shop"])
+    assert "cannot launch instances: The image id" in str(err.value)
+
+
+def test_launch_template_read_is_three_calls_and_trusts_describe_tags():
+    client = botocore.session.get_session().create_client(
+        "ec2",
+        region_name="us-east-1",
+        aws_access_key_id="AKIAEXAMPLE",
+        aws_secret_access_key="stubbed",  # noqa: S106 - never sent: the Stubber answers
+    )
+    ctx = Context("shop", "compute", clients={"ec2": client})
+    with Stubber(client) as stubber:
+        stubber.add_response(
+            "describe_launch_templates",
+            {
+                "LaunchTemplates": [
+                    {
+                        "LaunchTemplateId": "lt-1",
+                        "LaunchTemplateName": "shop",
+                        "DefaultVersionNumber": 2,
+                        "LatestVersionNumber": 2,
+                        "Tags": [{"Key": "team", "Value": "stale"}],
+                    }
+                ]
+            },
+            {"Filters": ANY},
+        )
+        stubber.add_response(
+            "describe_tags",
+            {
+                "Tags": [
+                    {"ResourceId": "lt-1", "ResourceType": "launch-template", "Key": k, "Value": v}
+                    for k, v in (("team", "web"), ("webstack:resource", "launch_template"))
+                ]
+            },
+            {
+                "Filters": [
+                    {"Name": "resource-type", "Values": ["launch-template"]},
+                    {"Name": "resource-id", "Values": ["lt-1"]},
+                ]
+            },
+        )
+        stubber.add_response(
+            "describe_launch_template_versions",
+            {"LaunchTemplateVersions": [{"VersionNumber": 2, "LaunchTemplateData": build_data(fields())}]},
+            {"LaunchTemplateId": "lt-1", "Versions": ["$Default"]},
+        )
+        found = LaunchTemplate().read(ctx)
+        stubber.assert_no_pending_responses()
+    assert len(found) == 1 and found[0].key == "launch_template" and found[0].tags["team"] == "web"
+    assert found[0].fields == dict(fields(), launch_template_name="shop")
+    assert found[0].raw["DefaultVersionNumber"] == 2

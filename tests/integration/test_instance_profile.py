@@ -146,6 +146,23 @@ def test_create_update_delete_quartets(emulator, aws):
     assert iam.list_instance_profiles(PathPrefix="/webstack/idp/")["InstanceProfiles"] == []
 
 
+def test_iam_propagation_and_throttling_are_retried(emulator, aws):
+    """IAM may not know a role for a moment after CreateRole (NoSuchEntity), and throttles: both retried."""
+    env = "idp3"
+    emulator.inject(action="AddRoleToInstanceProfile", code="NoSuchEntity", status=404, service="iam")
+    emulator.inject(action="PutRolePolicy", code="Throttling", status=400, service="iam")
+    try:
+        out = run_task(emulator, "instance_profile", {"environment": env})
+    finally:
+        emulator.clear_faults()
+    assert out.calls["by_action"]["iam:AddRoleToInstanceProfile"] == 2
+    assert out.calls["by_action"]["iam:PutRolePolicy"] == 2
+    profile = aws.iam.get_instance_profile(InstanceProfileName="idp3-instance")["InstanceProfile"]
+    assert [r["RoleName"] for r in profile["Roles"]] == ["idp3-instance"]
+    run_task(emulator, "instance_profile", {"environment": env, "state": "absent"})
+    assert aws.iam.list_roles(PathPrefix="/webstack/idp3/")["Roles"] == []
+
+
 @pytest.mark.parametrize(
     "args,words",
     [

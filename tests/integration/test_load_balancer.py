@@ -304,6 +304,21 @@ def test_process_replacement_makes_the_new_group_first(emulator, aws, prereq):
     assert [n for n in names if n.startswith("lbt-")] == ["lbt-web"]
     again = run_task(emulator, "load_balancer", renamed)
     assert again.changed is False and again.calls["mutating"] == 0
+
+    # HTTPS and back: the rule follows the serving listener both ways
+    run_task(emulator, "load_balancer", dict(renamed, certificate_arn=prereq["certificate_arn"]))
+    back = run_task(emulator, "load_balancer", renamed)
+    assert back.actions() == [
+        ("delete", "listener_rule", "https-rule-all"),
+        ("delete", "listener", "https"),
+        ("update", "listener", "http"),
+        ("create", "listener_rule", "http-rule-all"),
+    ]
+    (listener,) = aws.elbv2.describe_listeners(LoadBalancerArn=out["arn"])["Listeners"]
+    assert listener["DefaultActions"][0]["Type"] == "forward" and listener["Port"] == 80
+    assert rules_on(aws, listener["ListenerArn"]) == [(1, ["/*"], "forward")]
+    settled = run_task(emulator, "load_balancer", renamed, check=True)
+    assert settled.changed is False and settled.calls["mutating"] == 0
     run_task(emulator, "load_balancer", {"environment": ENV, "state": "absent"})
 
 

@@ -169,7 +169,7 @@ class Role(Kind):
 
     name = "iam_role"
     create_only = ("path",)
-    updatable = ("assume_role_policy", "description", "inline_policies", "managed_policy_arns")
+    updatable = ("assume_role_policy", "description", "inline_policies", "managed_policy_arns", "permissions_boundary")
 
     def read(self, ctx):
         found = []
@@ -191,6 +191,7 @@ class Role(Kind):
                 "description": role.get("Description") or "",
                 "inline_policies": inline,
                 "managed_policy_arns": sorted(p["PolicyArn"] for p in attached),
+                "permissions_boundary": (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn"),
             }
             found.append(Current(_key_for(ctx, name, tags), name, fields, tags, role))
         return found
@@ -203,7 +204,7 @@ class Role(Kind):
             return sorted(before) == sorted(after) and all(policies_equal(before[n], after[n]) for n in after)
         if field == "managed_policy_arns":
             return sorted(before or []) == sorted(after or [])
-        if field == "description":
+        if field in ("description", "permissions_boundary"):
             return (before or "") == (after or "")
         return before == after
 
@@ -216,6 +217,8 @@ class Role(Kind):
         )
         if fields.get("description"):
             params["Description"] = fields["description"]
+        if fields.get("permissions_boundary"):
+            params["PermissionsBoundary"] = fields["permissions_boundary"]
         role = ctx.call("iam", "create_role", **params)["Role"]
         ctx.remember(self.name, key, role)
         empty = Current(key, role["RoleName"], {"inline_policies": {}, "managed_policy_arns": []})
@@ -233,6 +236,16 @@ class Role(Kind):
             )
         if "description" in changed:
             ctx.call("iam", "update_role", RoleName=name, Description=fields.get("description") or "")
+        if "permissions_boundary" in changed:
+            if fields.get("permissions_boundary"):
+                ctx.call(
+                    "iam",
+                    "put_role_permissions_boundary",
+                    RoleName=name,
+                    PermissionsBoundary=fields["permissions_boundary"],
+                )
+            else:
+                ctx.call("iam", "delete_role_permissions_boundary", RoleName=name)
         if "inline_policies" in changed:
             have, want = current.fields.get("inline_policies") or {}, fields.get("inline_policies") or {}
             for policy_name in sorted(want):

@@ -62,6 +62,7 @@ def argument_spec():
         put_metrics=dict(type="bool", default=True),
         extra_statements=dict(type="list", elements="dict", default=[]),
         managed_policy_arns=dict(type="list", elements="str", default=[]),
+        permissions_boundary=dict(type="str"),
     )
 
 
@@ -142,6 +143,13 @@ def validate(params, check_mode=False):
                 "%r is not a managed policy ARN; give it like "
                 "'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore'" % (arn,),
             )
+    boundary = params.get("permissions_boundary")
+    if boundary and not MANAGED_POLICY_ARN.match(boundary):
+        raise ValidationError(
+            "permissions_boundary",
+            "%r is not a managed policy ARN; give it like 'arn:aws:iam::123456789012:policy/Boundary', "
+            "or '' to remove the boundary" % (boundary,),
+        )
     for index, statement in enumerate(params.get("extra_statements") or []):
         validate_statement(statement, "extra_statements[%d]" % index)
 
@@ -283,6 +291,8 @@ class IdentityLayer(LayerSpec):
             },
             ctx.tags_for(ROLE_KEY),
         )
+        if params.get("permissions_boundary") is not None:  # omitted: a boundary set by others is left alone
+            role.fields["permissions_boundary"] = params["permissions_boundary"] or None
         profile = Desired(
             {"instance_profile_name": name, "path": path_for(env), "role_name": name},
             ctx.tags_for(ROLE_KEY),

@@ -91,6 +91,12 @@ options:
     type: list
     elements: str
     default: []
+  permissions_boundary:
+    description:
+      - A managed policy ARN to set as the role's permissions boundary (many organisations require one on every
+        role they create).
+      - Omitted, a boundary already on the role is left alone; an empty string removes it.
+    type: str
 extends_documentation_fragment:
   - webstack.aws.layer
   - amazon.aws.common.modules

@@ -98,6 +98,7 @@ def test_create_update_delete_quartets(emulator, aws):
         queue_arns=[QUEUE, DLQ],
         managed_policy_arns=[],
         metrics_namespace="Shop/Idp",
+        permissions_boundary="arn:aws:iam::aws:policy/PowerUserAccess",
         extra_statements=[
             {"Effect": "Allow", "Action": "ssm:GetParameter", "Resource": "arn:aws:ssm:*:*:parameter/idp/*"}
         ],
@@ -107,7 +108,7 @@ def test_create_update_delete_quartets(emulator, aws):
     actions = runs.first_check.actions()
     assert actions == [("update", "iam_role", "instance"), ("update", "instance_profile", "instance")]
     fields = runs.first_check.plan[0]["fields"]
-    assert sorted(fields) == ["inline_policies", "managed_policy_arns", "tags"]
+    assert sorted(fields) == ["inline_policies", "managed_policy_arns", "permissions_boundary", "tags"]
     assert runs.first_check.plan[1]["fields"]["tags"]["after"]["team"] == "web"
     assert runs.apply.result["instance_profile"]["policy_names"] == [
         "idp-extra",
@@ -121,6 +122,8 @@ def test_create_update_delete_quartets(emulator, aws):
     assert sorted(policies["idp-queues"]["Statement"][0]["Resource"]) == [QUEUE, DLQ]
     assert policies["idp-metrics"]["Statement"][0]["Condition"]["StringEquals"]["cloudwatch:namespace"] == ["Shop/Idp"]
     assert tags(iam.get_role(RoleName=NAME)["Role"]["Tags"])["team"] == "web"
+    boundary = iam.get_role(RoleName=NAME)["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"]
+    assert boundary == "arn:aws:iam::aws:policy/PowerUserAccess"
     # same role: updated in place
     assert iam.get_role(RoleName=NAME)["Role"]["Arn"] == out["role_arn"]
 

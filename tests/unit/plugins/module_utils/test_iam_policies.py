@@ -350,3 +350,17 @@ def test_stubber_iam_lists_page_with_marker():
         )
         stub.assert_no_pending_responses()
     assert names == ["a", "b"]
+
+
+def test_permissions_boundary_omitted_is_left_alone_and_empty_removes_it():
+    layer = identity.IdentityLayer()
+    ctx = Context("shop", "identity")
+    omitted = layer.desired(ctx, {"put_metrics": False}, {})["iam_role"]["instance"]
+    assert "permissions_boundary" not in omitted.fields
+    removed = layer.desired(ctx, {"put_metrics": False, "permissions_boundary": ""}, {})["iam_role"]["instance"]
+    assert removed.fields["permissions_boundary"] is None
+    assert iam.Role().equal("permissions_boundary", None, None)
+    assert not iam.Role().equal("permissions_boundary", "arn:aws:iam::aws:policy/P", None)
+    with pytest.raises(ValidationError) as err:
+        identity.validate({"permissions_boundary": "PowerUserAccess"})
+    assert err.value.option == "permissions_boundary"

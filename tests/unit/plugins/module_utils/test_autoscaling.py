@@ -31,7 +31,7 @@ from ansible_collections.webstack.aws.plugins.module_utils.compute import (
     resource_label,
     validate,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.engine import Context, Current, EngineError, Unknown
+from ansible_collections.webstack.aws.plugins.module_utils.engine import Context, Current, Engine, EngineError, Unknown
 from ansible_collections.webstack.aws.plugins.module_utils.launch_template import (
     LaunchTemplate,
     build_data,
@@ -619,3 +619,62 @@ def test_launch_template_read_is_three_calls_and_trusts_describe_tags():
     assert len(found) == 1 and found[0].key == "launch_template" and found[0].tags["team"] == "web"
     assert found[0].fields == dict(fields(), launch_template_name="shop")
     assert found[0].raw["DefaultVersionNumber"] == 2
+
+
+def test_instance_refresh_through_the_engine_moves_the_group_to_the_new_version_stubber():
+    """The glue no single kind shows: the plan (template update, then the refresh; the group left as is),
+    and the apply handing the version the template update made to StartInstanceRefresh."""
+    session = botocore.session.get_session()
+    creds = dict(region_name="us-east-1", aws_access_key_id="AKIAEXAMPLE")
+    creds["aws_secret_access_key"] = "stubbed"  # noqa: S105 - never sent: the Stubber answers
+    ec2, autoscaling = session.create_client("ec2", **creds), session.create_client("autoscaling", **creds)
+    clock = Clock()
+    ctx = Context("shop", "compute", clients={"ec2": ec2, "autoscaling": autoscaling}, sleep=clock.sleep, clock=clock)
+    layer = ComputeLayer()
+    current = current_state()
+    # the group as it runs now: exactly what the layer wants of it, on template version 1
+    now = layer.desired(ctx, params(), current)["auto_scaling_group"]["auto_scaling_group"]
+    have = current["auto_scaling_group"]["auto_scaling_group"]
+    have.fields = dict(now.fields, launch_template_id="lt-1")
+    have.fields.pop("desired_capacity", None)
+    current["launch_template"]["launch_template"].tags = ctx.tags_for("launch_template")
+    engine = Engine(ctx, layer.kinds())
+    engine.current = current
+    engine.duplicates = {}
+    with Stubber(ec2) as ec2_stub, Stubber(autoscaling) as asg_stub:
+        asg_stub.add_response(
+            "describe_instance_refreshes", {"InstanceRefreshes": []}, {"AutoScalingGroupName": "shop", "MaxRecords": 10}
+        )
+        desired = layer.desired(ctx, params(image_id="ami-0fedcba9876543210"), current)
+        plan = engine.plan(desired)
+        assert [(c.action, c.kind) for c in plan.changes] == [
+            ("update", "launch_template"),
+            ("create", "instance_refresh"),
+        ]
+        assert isinstance(plan.changes[1].fields["launch_template_version"][1], TemplateVersion)
+        ec2_stub.add_response(
+            "create_launch_template_version",
+            {"LaunchTemplateVersion": {"LaunchTemplateId": "lt-1", "VersionNumber": 2}},
+            {"LaunchTemplateId": "lt-1", "LaunchTemplateData": ANY, "VersionDescription": ANY, "ClientToken": ANY},
+        )
+        ec2_stub.add_response(
+            "modify_launch_template", {"LaunchTemplate": {}}, {"LaunchTemplateId": "lt-1", "DefaultVersion": "2"}
+        )
+        asg_stub.add_response(
+            "start_instance_refresh",
+            {"InstanceRefreshId": REFRESH_ID},
+            {
+                "AutoScalingGroupName": "shop",
+                "Strategy": "Rolling",
+                "DesiredConfiguration": {"LaunchTemplate": {"LaunchTemplateId": "lt-1", "Version": "2"}},
+                "Preferences": ANY,
+            },
+        )
+        asg_stub.add_response("describe_instance_refreshes", refresh("Successful", 100), DESCRIBE)
+        engine.apply(plan, desired)
+        ec2_stub.assert_no_pending_responses()
+        asg_stub.assert_no_pending_responses()
+    assert ctx.applied == [
+        "update launch_template launch_template (image_id)",
+        "create instance_refresh instance_refresh",
+    ]

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import uuid
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+
 from ansible_collections.webstack.aws.plugins.module_utils.engine import (
     TAG_ENVIRONMENT,
     TAG_LAYER,
@@ -65,6 +67,23 @@ def pending_domains(certificate):
         for o in certificate.get("DomainValidationOptions", [])
         if o.get("ValidationStatus") != "SUCCESS"
     ]
+
+
+def live_users(ctx, certificate):
+    """The certificate's InUseBy ARNs that still exist.  ACM updates InUseBy some time after a listener
+    or distribution is deleted (and the emulator never does), so a user that is gone is not a reason to keep
+    the certificate.  One call per user, and only for certificates that list users."""
+    users = []
+    for arn in (certificate or {}).get("InUseBy") or []:
+        try:
+            if ":listener/" in arn and "elbv2" in ctx.clients:
+                ctx.call("elbv2", "describe_listeners", ListenerArns=[arn])
+            elif ":distribution/" in arn and "cloudfront" in ctx.clients:
+                ctx.call("cloudfront", "get_distribution", Id=arn.rsplit("/", 1)[-1])
+        except is_boto3_error_code(["ListenerNotFound", "ListenerNotFoundException", "NoSuchDistribution"]):
+            continue
+        users.append(arn)
+    return users
 
 
 class Certificate(Kind):
@@ -130,8 +149,8 @@ class Certificate(Kind):
         for certificate, tags in ours:
             arn = certificate["CertificateArn"]
             key = KEY if certificate is chosen else "retired-%s" % arn.split("/")[-1][:8]
-            if key != KEY and certificate.get("InUseBy") and not self.absent:
-                kept.append({"arn": arn, "in_use_by": certificate["InUseBy"]})
+            if key != KEY and live_users(ctx, certificate) and not self.absent:
+                kept.append({"arn": arn, "in_use_by": live_users(ctx, certificate)})
                 continue  # a retired certificate still in use: left alone (reported) until it is free
             found.append(Current(key, arn, self.fields(certificate, records), tags, certificate))
         ctx.shared["certificates_kept"] = kept
@@ -261,10 +280,11 @@ class Certificate(Kind):
             # a replacement: the old certificate goes once the new one is issued (see finish)
             ctx.shared.setdefault("certificates_retiring", []).append(current)
             return
-        if current.raw.get("InUseBy"):
+        users = live_users(ctx, current.raw)
+        if users:
             raise EngineError(
                 "Certificate %s is in use by %s; delete or change those first (the load balancer layer)"
-                % (current.id, ", ".join(current.raw["InUseBy"]))
+                % (current.id, ", ".join(users))
             )
         self.retire(ctx, current, keep=set())
         ctx.call("acm", "delete_certificate", CertificateArn=current.id)
@@ -303,10 +323,9 @@ class Certificate(Kind):
             return
         keep = set(fqdn(r["name"]) for r in validation_records(ctx.description(self.name, KEY) or {}))
         for current in retiring:
-            if current.raw.get("InUseBy"):
-                ctx.shared.setdefault("certificates_kept", []).append(
-                    {"arn": current.id, "in_use_by": current.raw["InUseBy"]}
-                )
+            users = live_users(ctx, current.raw)
+            if users:
+                ctx.shared.setdefault("certificates_kept", []).append({"arn": current.id, "in_use_by": users})
                 continue
             self.retire(ctx, current, keep)
             ctx.call("acm", "delete_certificate", CertificateArn=current.id)

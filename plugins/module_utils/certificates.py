@@ -69,7 +69,7 @@ def wanted_names(params):
 class CertificateLayer(LayerSpec):
     layer = "certificate"
     result_key = "certificate"
-    services = ("acm", "route53")
+    services = ("acm", "route53", "elbv2")
     retry_codes = ("PriorRequestNotComplete",)
 
     def __init__(self):

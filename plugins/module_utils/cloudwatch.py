@@ -41,6 +41,7 @@ ALARM_FIELDS = (
     "ok_actions",
     "actions_enabled",
     "alarm_description",
+    "metrics",
 )
 
 
@@ -94,6 +95,31 @@ def dimensions(pairs):
     return sorted(({"Name": p["Name"], "Value": p["Value"]} for p in pairs or []), key=lambda p: p["Name"])
 
 
+def normalise_metrics(queries):
+    """Metric-math queries (PutMetricAlarm's Metrics) reduced to the keys the module sets, sorted by Id, with
+    ReturnData's default (true) spelled out and dimensions sorted."""
+    result = []
+    for query in queries or []:
+        item = {"Id": query["Id"], "ReturnData": query.get("ReturnData", True)}
+        for key in ("Expression", "Label"):
+            if query.get(key):
+                item[key] = query[key]
+        stat = query.get("MetricStat")
+        if stat:
+            metric = stat.get("Metric") or {}
+            item["MetricStat"] = {
+                "Metric": {
+                    "Namespace": metric.get("Namespace"),
+                    "MetricName": metric.get("MetricName"),
+                    "Dimensions": dimensions(metric.get("Dimensions")),
+                },
+                "Period": stat.get("Period"),
+                "Stat": stat.get("Stat"),
+            }
+        result.append(item)
+    return sorted(result, key=lambda q: q["Id"])
+
+
 def alarm_fields(alarm):
     """The comparable fields of a DescribeAlarms MetricAlarm, with AWS's implicit defaults spelled out."""
     evaluation = alarm.get("EvaluationPeriods")
@@ -113,6 +139,7 @@ def alarm_fields(alarm):
         "ok_actions": sorted(alarm.get("OKActions") or []),
         "actions_enabled": alarm.get("ActionsEnabled", True),
         "alarm_description": alarm.get("AlarmDescription") or "",
+        "metrics": normalise_metrics(alarm.get("Metrics")),
     }
 
 
@@ -124,16 +151,21 @@ def put_metric_alarm_params(name, fields):
         "ActionsEnabled": bool(fields.get("actions_enabled", True)),
         "AlarmActions": sorted(fields.get("alarm_actions") or []),
         "OKActions": sorted(fields.get("ok_actions") or []),
-        "MetricName": fields["metric_name"],
-        "Namespace": fields["namespace"],
-        "Dimensions": dimensions(fields.get("dimensions")),
-        "Period": fields["period"],
         "EvaluationPeriods": fields["evaluation_periods"],
         "DatapointsToAlarm": fields.get("datapoints_to_alarm") or fields["evaluation_periods"],
         "Threshold": float(fields["threshold"]),
         "ComparisonOperator": fields["comparison_operator"],
         "TreatMissingData": fields.get("treat_missing_data") or "missing",
     }
+    if fields.get("metrics"):  # metric math: the metrics, periods and statistics are in the queries
+        params["Metrics"] = normalise_metrics(fields["metrics"])
+        return params
+    params.update(
+        MetricName=fields["metric_name"],
+        Namespace=fields["namespace"],
+        Dimensions=dimensions(fields.get("dimensions")),
+        Period=fields["period"],
+    )
     if fields.get("extended_statistic"):
         params["ExtendedStatistic"] = fields["extended_statistic"]
     else:
@@ -152,6 +184,8 @@ def alarm_equal(field, before, after):
         return before is not None and after is not None and float(before) == float(after)
     if field == "alarm_description":
         return (before or "") == (after or "")
+    if field == "metrics":
+        return normalise_metrics(before) == normalise_metrics(after)
     return before == after
 
 

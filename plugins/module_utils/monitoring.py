@@ -34,6 +34,7 @@ PERCENTILE = re.compile(r"^p(\d{1,2}(\.\d{1,2})?|100)$")
 STATISTICS = ("Average", "Minimum", "Maximum", "Sum", "SampleCount")
 TREAT_MISSING = ("breaching", "notBreaching", "ignore", "missing")
 TOPIC_KEY = "alarms"
+PERCENT_ALARMS = ("elb-5xx", "target-5xx")
 LOG_GROUP_KEY = "log-group"
 ELB = "AWS/ApplicationELB"
 
@@ -127,6 +128,7 @@ def alarm_option_spec():
             datapoints_to_alarm=dict(type="int"),
             statistic=dict(type="str"),
             treat_missing_data=dict(type="str", choices=list(TREAT_MISSING)),
+            percent=dict(type="bool", default=False),
         ),
     )
 
@@ -190,6 +192,7 @@ def settings(params, key):
     result = dict(alarm["defaults"])
     result["statistic"] = alarm["statistic"]
     result["enabled"] = given.get("enabled", True) is not False
+    result["percent"] = bool(given.get("percent"))
     for name in ("threshold", "period", "evaluation_periods", "datapoints_to_alarm", "statistic", "treat_missing_data"):
         if given.get(name) is not None:
             result[name] = given[name]
@@ -269,6 +272,12 @@ def validate(params, check_mode=False):
             raise ValidationError(
                 option + ".evaluation_periods", "period x evaluation_periods must not exceed 7 days (604800 s)"
             )
+        if values["percent"] and key not in PERCENT_ALARMS:
+            raise ValidationError(
+                option + ".percent", "applies to the 5xx alarms only (elb_5xx, target_5xx); remove it here"
+            )
+        if values["percent"] and values["threshold"] > 100:
+            raise ValidationError(option + ".threshold", "is a percentage with percent=true; use 0 to 100")
         if values["threshold"] < 0:
             raise ValidationError(option + ".threshold", "must be 0 or more")
         statistic = values["statistic"]
@@ -293,15 +302,7 @@ def alarm_definition(ctx, params, key, actions):
     for option in ("queue", "dead_letter_queue"):
         if option in alarm["needs"]:
             dims["QueueName"] = queue_name(params[option])
-    statistic = values["statistic"]
-    percentile = bool(PERCENTILE.match(statistic))
-    return {
-        "metric_name": alarm["metric"],
-        "namespace": alarm["namespace"],
-        "statistic": None if percentile else statistic,
-        "extended_statistic": statistic if percentile else None,
-        "dimensions": dimensions(dims),
-        "period": values["period"],
+    common = {
         "evaluation_periods": values["evaluation_periods"],
         "datapoints_to_alarm": values["datapoints_to_alarm"],
         "threshold": float(values["threshold"]),
@@ -310,8 +311,58 @@ def alarm_definition(ctx, params, key, actions):
         "alarm_actions": list(actions),
         "ok_actions": list(actions) if params.get("notify_ok", True) else [],
         "actions_enabled": bool(params.get("actions_enabled", True)),
-        "alarm_description": "webstack %s: %s" % (ctx.environment, alarm["what"]),
     }
+    if values["percent"]:  # metric math: the metrics, period and statistic are in the queries
+        return dict(
+            common,
+            metric_name=None,
+            namespace=None,
+            statistic=None,
+            extended_statistic=None,
+            dimensions=[],
+            period=None,
+            alarm_description="webstack %s: %s, in percent of requests" % (ctx.environment, alarm["what"]),
+            metrics=percent_metrics(alarm["metric"], dimensions(dims), values["period"]),
+        )
+    statistic = values["statistic"]
+    percentile = bool(PERCENTILE.match(statistic))
+    return dict(
+        common,
+        metric_name=alarm["metric"],
+        namespace=alarm["namespace"],
+        statistic=None if percentile else statistic,
+        extended_statistic=statistic if percentile else None,
+        dimensions=dimensions(dims),
+        period=values["period"],
+        alarm_description="webstack %s: %s" % (ctx.environment, alarm["what"]),
+        metrics=[],
+    )
+
+
+def percent_metrics(metric, dims, period):
+    """Metric math: 5xx answers in percent of the load balancer's requests (no request: 0 %)."""
+
+    def stat(query_id, name):
+        return {
+            "Id": query_id,
+            "ReturnData": False,
+            "MetricStat": {
+                "Metric": {"Namespace": ELB, "MetricName": name, "Dimensions": dims},
+                "Period": period,
+                "Stat": "Sum",
+            },
+        }
+
+    return [
+        stat("errors", metric),
+        {
+            "Id": "rate",
+            "Expression": "IF(requests > 0, 100 * FILL(errors, 0) / requests, 0)",
+            "Label": "5xx %",
+            "ReturnData": True,
+        },
+        stat("requests", "RequestCount"),
+    ]
 
 
 class MonitoringLayer(LayerSpec):

@@ -134,6 +134,13 @@ options:
         description: What a period without data counts as. Default per alarm.
         type: str
         choices: [breaching, notBreaching, ignore, missing]
+      percent:
+        description:
+          - For C(elb_5xx) and C(target_5xx) only - compare the 5xx answers in percent of the load balancer's
+            requests (CloudWatch metric math, C(100 * errors / RequestCount)) instead of their count; the threshold
+            is then a percentage.
+        type: bool
+        default: false
   target_5xx:
     description:
       - "The C(target-5xx) alarm: more than O(target_5xx.threshold) 5xx answers from the application per period.

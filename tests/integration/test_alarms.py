@@ -95,7 +95,7 @@ def test_create_update_delete_quartets(emulator, aws):
         notify_ok=False,
         subscriptions=[{"protocol": "https", "endpoint": "https://hooks.example.com/alarms"}],
         target_response_time={"statistic": "Average", "threshold": 2.5, "datapoints_to_alarm": 3},
-        elb_5xx={"threshold": 50, "period": 300},
+        elb_5xx={"percent": True, "threshold": 5, "period": 300},
         cpu_high={"enabled": False},
         log_retention_days=7,
         tags={"team": "web"},
@@ -114,7 +114,12 @@ def test_create_update_delete_quartets(emulator, aws):
     latency = found["target-response-time"]
     assert latency["Statistic"] == "Average" and "ExtendedStatistic" not in latency
     assert latency["DatapointsToAlarm"] == 3 and latency["Threshold"] == 2.5
-    assert found["elb-5xx"]["Period"] == 300 and found["elb-5xx"]["Threshold"] == 50.0
+    elb = found["elb-5xx"]
+    assert elb["Threshold"] == 5.0 and "MetricName" not in elb
+    queries = {q["Id"]: q for q in elb["Metrics"]}
+    assert queries["rate"]["ReturnData"] is True and "100 * FILL(errors, 0) / requests" in queries["rate"]["Expression"]
+    assert queries["requests"]["MetricStat"]["Metric"]["MetricName"] == "RequestCount"
+    assert queries["errors"]["MetricStat"]["Period"] == 300
     assert found["target-5xx"]["OKActions"] == [] and found["target-5xx"]["AlarmActions"] == [topic_arn]
     assert tags_of(aws, found["target-5xx"]["AlarmArn"])["team"] == "web"
     subs = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]

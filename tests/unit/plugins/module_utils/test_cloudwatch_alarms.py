@@ -101,6 +101,31 @@ def test_what_aws_returns_equals_what_was_asked():
     assert not cloudwatch.alarm_equal("alarm_actions", [], [Unknown("sns_topic alarms")])
 
 
+def test_percent_5xx_is_metric_math_and_compares_with_what_aws_returns():
+    ctx = Context("shop", "monitoring")
+    want = monitoring.alarm_definition(
+        ctx, params(load_balancer=LB, target_group=TG, target_5xx={"percent": True, "threshold": 2}), "target-5xx", []
+    )
+    assert want["metric_name"] is None and want["period"] is None and want["threshold"] == 2.0
+    sent = cloudwatch.put_metric_alarm_params("shop-target-5xx", want)
+    assert "MetricName" not in sent and "Period" not in sent and "Statistic" not in sent
+    assert [q["Id"] for q in sent["Metrics"]] == ["errors", "rate", "requests"]
+    errors = sent["Metrics"][0]["MetricStat"]
+    assert errors["Metric"]["Dimensions"] == [
+        {"Name": "LoadBalancer", "Value": "app/shop/50dc6c495c0c9188"},
+        {"Name": "TargetGroup", "Value": "targetgroup/shop/73e2d6bc24d8a067"},
+    ]
+    # AWS answers in its own order, with ReturnData left out where it is the default, and extra keys
+    returned = dict(sent, AlarmArn="arn")
+    metrics = [dict(q) for q in reversed(sent["Metrics"])]
+    del metrics[1]["ReturnData"]
+    metrics[1]["Period"] = 60
+    returned["Metrics"] = metrics
+    have = cloudwatch.alarm_fields(returned)
+    for field, value in want.items():
+        assert cloudwatch.alarm_equal(field, have[field], value), field
+
+
 def test_put_metric_alarm_sends_one_kind_of_statistic():
     ctx = Context("shop", "monitoring")
     p90 = monitoring.alarm_definition(ctx, params(load_balancer=LB), "target-response-time", [])
@@ -155,6 +180,8 @@ def test_a_pending_subscription_no_longer_wanted_is_not_a_change():
         ({"target_response_time": {"statistic": "Median"}}, "target_response_time.statistic"),
         ({"queue": "arn:aws:sns:us-east-1:123456789012:topic"}, "queue"),
         ({"log_retention_days": 10}, "log_retention_days"),
+        ({"cpu_high": {"percent": True}}, "cpu_high.percent"),
+        ({"elb_5xx": {"percent": True, "threshold": 150}}, "elb_5xx.threshold"),
     ],
 )
 def test_bad_input_names_the_option(given, option):

@@ -96,7 +96,10 @@ class Daemon:
         self._work: queue.Queue[dict] = queue.Queue()
         n_conn = config.http_connections
         self.receiver_count = max(1, min(5, math.ceil(n_conn / 10)))
-        self.credits = Credits(n_conn + min(10, n_conn))
+        # A credit is held by a message from its receipt until SQS acknowledged its delete or visibility change,
+        # so acknowledgements that lag behind (throttling, a slow endpoint) slow the receivers down instead of
+        # piling up received messages whose visibility keeps running.
+        self.credits = Credits(n_conn + min(20, n_conn))
         # One thread per acknowledgement kind: batches fill up by themselves while a call is in flight, and
         # deletes are never concurrent (moto 5.2.5 rebuilds its message list on delete without a lock, so two
         # concurrent DeleteMessageBatch calls can resurrect a deleted message there).
@@ -328,9 +331,8 @@ class Daemon:
             for message in messages:
                 if self._stop.is_set():
                     self._release(message)
-                    self.credits.give(1)
                 elif self._expired(message, now):
-                    self.credits.give(1)
+                    pass
                 else:
                     if int((message.get("Attributes") or {}).get("ApproximateReceiveCount", "1")) > 1:
                         self.metrics.incr("Retried")
@@ -352,11 +354,20 @@ class Daemon:
                 "retention_period": self.config.retention_period,
             },
         )
-        self.deleter.add(Entry(message["ReceiptHandle"], message["MessageId"]))
+        self._ack(self.deleter, message)
         return True
 
+    def _ack(self, batcher: Batcher, message: dict, visibility: int | None = None) -> None:
+        """Queue a delete or visibility change; the message's credit comes back once SQS answered."""
+        batcher.add(
+            Entry(message["ReceiptHandle"], message["MessageId"], visibility=visibility, on_done=self._credit_back)
+        )
+
+    def _credit_back(self, _ok: bool) -> None:
+        self.credits.give(1)
+
     def _release(self, message: dict) -> None:
-        self.visibility.add(Entry(message["ReceiptHandle"], message["MessageId"], visibility=0))
+        self._ack(self.visibility, message, visibility=0)
 
     # -- delivering -----------------------------------------------------------------------------------------
     def _work_loop(self) -> None:
@@ -370,13 +381,15 @@ class Daemon:
                     if self._workers_exit.is_set():
                         return
                     continue
+                if self._stop.is_set():
+                    self._release(message)
+                    continue
                 try:
-                    if self._stop.is_set():
-                        self._release(message)
-                    else:
-                        self._deliver(client, message)
-                finally:
-                    self.credits.give(1)
+                    self._deliver(client, message)
+                except Exception:
+                    # Never lose the message (or its credit) to a bug: it comes back after ErrorVisibilityTimeout.
+                    LOG.exception("delivery crashed", extra={"message_id": message.get("MessageId")})
+                    self._ack(self.visibility, message, visibility=self.config.error_visibility_timeout)
         finally:
             client.close()
 
@@ -398,14 +411,12 @@ class Daemon:
         self.metrics.time("Latency", elapsed_ms)
         if status == 200:
             self.metrics.incr("Succeeded")
-            self.deleter.add(Entry(message["ReceiptHandle"], message["MessageId"]))
+            self._ack(self.deleter, message)
             if LOG.isEnabledFor(logging.DEBUG):
                 LOG.debug("delivered", extra={"message_id": message["MessageId"], "ms": round(elapsed_ms, 1)})
             return
         self.metrics.incr("Failed")
-        self.visibility.add(
-            Entry(message["ReceiptHandle"], message["MessageId"], visibility=c.error_visibility_timeout)
-        )
+        self._ack(self.visibility, message, visibility=c.error_visibility_timeout)
         LOG.warning(
             "delivery failed; message will be retried",
             extra={

@@ -147,7 +147,7 @@ def argument_spec():
             default=[],
             options=dict(
                 protocol=dict(type="str", required=True, choices=["email", "email-json", "https"]),
-                endpoint=dict(type="str", required=True),
+                endpoint=dict(type="str", required=True, no_log=True),
             ),
         ),
         topic_arn=dict(type="str"),

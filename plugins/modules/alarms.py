@@ -73,7 +73,10 @@ options:
         required: true
         choices: [email, email-json, https]
       endpoint:
-        description: The email address or the https URL.
+        description:
+          - The email address or the https URL.
+          - Treated as a secret (an https endpoint often carries an integration key) - Ansible hides it in the
+            module's output, plan and diff.
         type: str
         required: true
   topic_arn:

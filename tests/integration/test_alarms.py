@@ -65,11 +65,15 @@ def test_create_update_delete_quartets(emulator, aws):
     assert "oncall@example.com" not in json.dumps(runs.first_check.result)
     assert out["subscriptions"] == [{"protocol": "email", "endpoint": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"}]
     assert runs.again.result["alarms"] == out
-    # reads: one DescribeAlarms, one tag read for everything, one ListTopics
-    by_action = runs.again.calls["by_action"]
-    assert by_action["monitoring:DescribeAlarms"] == 1
-    assert by_action["tagging:GetResources"] == 1
-    assert "monitoring:ListTagsForResource" not in by_action
+    # the whole read of a no-op run: one call per kind, and one tag read for the alarms and the topic
+    assert runs.again.calls["by_action"] == {
+        "logs:DescribeLogGroups": 1,
+        "logs:ListTagsForResource": 1,
+        "sns:ListTopics": 1,
+        "tagging:GetResources": 1,
+        "sns:ListSubscriptionsByTopic": 1,
+        "monitoring:DescribeAlarms": 1,
+    }
 
     # what CloudWatch and SNS really hold
     found = alarms(aws)

@@ -48,6 +48,16 @@ def test_create_update_delete_quartets(emulator, aws):
     assert out["instance_profile_arn"].endswith(":instance-profile/webstack/idp/idp-instance")
     assert out["policy_names"] == ["idp-bucket", "idp-logs", "idp-metrics", "idp-queues"]
     assert runs.again.result["instance_profile"] == out
+    # the whole read of a no-op run: one list per kind by path, then the one role and profile
+    assert runs.again.calls["by_action"] == {
+        "iam:ListRoles": 1,
+        "iam:GetRole": 1,
+        "iam:ListRolePolicies": 1,
+        "iam:GetRolePolicy": 4,
+        "iam:ListAttachedRolePolicies": 1,
+        "iam:ListInstanceProfiles": 1,
+        "iam:GetInstanceProfile": 1,
+    }
     # the profile was waited for: the apply read it back until the role showed
     assert runs.apply.calls["by_action"].get("iam:GetInstanceProfile", 0) >= 1
 

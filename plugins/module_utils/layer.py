@@ -42,6 +42,10 @@ class LayerSpec:
     # Errors worth retrying besides throttling and 5xx: AWS's eventual consistency right after a create
     # (a new id not yet visible to the next call).
     retry_codes = ()
+    # Errors worth retrying only when their message says so: (code, words) pairs.  EC2 and Auto Scaling answer
+    # InvalidParameterValue / ValidationError for many things, but for a few seconds after an IAM instance
+    # profile was made they answer it for the profile too (see iam.PROFILE_NOT_READY).
+    retry_messages = ()
 
     def kinds(self):
         raise NotImplementedError
@@ -54,6 +58,29 @@ class LayerSpec:
 
     def outputs(self, ctx, params, ids, current):
         raise NotImplementedError
+
+
+MESSAGE_MATCH = "webstack:retryable-message"
+
+
+def retry_decorator(spec, delay=1, max_delay=30):
+    """AWSRetry with jittered backoff, retrying throttling and 5xx, the layer's ``retry_codes``, and its
+    ``retry_messages`` (a code retried only when the error message contains the words, case-insensitive)."""
+    codes = list(spec.retry_codes)
+    if not spec.retry_messages:
+        return AWSRetry.jittered_backoff(retries=10, delay=delay, max_delay=max_delay, catch_extra_error_codes=codes)
+    pairs = [(code, words.lower()) for code, words in spec.retry_messages]
+
+    class MessageRetry(AWSRetry):
+        @staticmethod
+        def status_code_from_exception(error):
+            code = AWSRetry.status_code_from_exception(error)
+            message = (error.response.get("Error", {}).get("Message") or "").lower()
+            return MESSAGE_MATCH if any(code == c and w in message for c, w in pairs) else code
+
+    return MessageRetry.jittered_backoff(
+        retries=10, delay=delay, max_delay=max_delay, catch_extra_error_codes=codes + [MESSAGE_MATCH]
+    )
 
 
 def run_layer(spec, argument_spec, **module_kwargs):
@@ -69,7 +96,7 @@ def run_layer(spec, argument_spec, **module_kwargs):
     except ValidationError as exc:
         module.fail_json(msg=str(exc), option=exc.option)
 
-    retry = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=30, catch_extra_error_codes=list(spec.retry_codes))
+    retry = retry_decorator(spec)
     clients = {}
     for service in spec.services:
         client = module.client(service, retry_decorator=retry)

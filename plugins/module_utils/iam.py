@@ -41,7 +41,10 @@ EVENTUAL_CONSISTENCY_CODES = ("NoSuchEntity",)
 # get for about ten seconds after the profile was created on real AWS.  Retry these when the message
 # names the instance profile (see ``profile_not_ready``).
 PROFILE_NOT_READY_CODES = ("InvalidParameterValue", "ValidationError")
-PROFILE_NOT_READY_WORDS = ("invalid iaminstanceprofile", "iaminstanceprofile", "instance profile")
+PROFILE_NOT_READY_WORDS = ("iaminstanceprofile", "instance profile")
+# The same as a LayerSpec.retry_messages value: a layer that launches with a fresh profile sets
+# ``retry_messages = iam.PROFILE_NOT_READY``.
+PROFILE_NOT_READY = tuple((code, words) for code in PROFILE_NOT_READY_CODES for words in PROFILE_NOT_READY_WORDS)
 
 _LIST_KEYS = ("Action", "NotAction", "Resource", "NotResource")
 

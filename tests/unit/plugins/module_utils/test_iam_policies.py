@@ -187,6 +187,8 @@ def test_profile_propagation_errors_for_consumers():
     assert iam.profile_not_ready("ValidationError", "Invalid IamInstanceProfile: shop-instance")
     assert not iam.profile_not_ready("InvalidParameterValue", "Invalid AMI id")
     assert not iam.profile_not_ready("Throttling", "instance profile")
+    assert ("ValidationError", "iaminstanceprofile") in iam.PROFILE_NOT_READY
+    assert ("InvalidParameterValue", "instance profile") in iam.PROFILE_NOT_READY
 
 
 class FakeIam:

@@ -259,7 +259,10 @@ def median_of(runs: list[dict]) -> dict:
     out = {"runs": len(runs)}
     for key in runs[0]:
         values = [run[key] for run in runs]
-        out[key] = statistics.median(values) if isinstance(values[0], (int, float)) else values[0]
+        if all(value == values[0] for value in values) or not isinstance(values[0], (int, float)):
+            out[key] = values[0]
+        else:
+            out[key] = round(statistics.median(values), 3)
     out["all_rates"] = [run["rate"] for run in runs]
     return out
 

@@ -58,6 +58,7 @@ EXTRA_OPTIONS = [
     _opt("StatusFile", "str", "", help="path of the JSON status file (empty: none)"),
     _opt("StatusInterval", "float", 5.0, 0.1, 3600, help="seconds between status file updates"),
     _opt("WaitTimeSeconds", "int", 20, 0, 20, help="long-poll wait of each ReceiveMessage"),
+    _opt("ReceiverThreads", "int", 0, 0, 10, help="concurrent ReceiveMessage long-polls (0: one per 50 HttpConnections)"),
     _opt("DrainTimeout", "float", 30.0, 0, 36000, help="on SIGTERM, seconds to let in-flight POSTs finish"),
     _opt("InstanceId", "str", "", help="identity in logs, metrics and leader election (default: this host)"),
     _opt("Region", "str", "", help="AWS region (default: the usual botocore chain)"),
@@ -98,6 +99,7 @@ class SqsdConfig:
     status_file: str = ""
     status_interval: float = 5.0
     wait_time_seconds: int = 20
+    receiver_threads: int = 0
     drain_timeout: float = 30.0
     instance_id: str = ""
     region: str = ""

@@ -95,7 +95,8 @@ class Daemon:
         self._stopped = threading.Event()
         self._work: queue.Queue[dict] = queue.Queue()
         n_conn = config.http_connections
-        self.receiver_count = max(1, min(5, math.ceil(n_conn / 10)))
+        # One long-poll keeps up with 50 connections (10 messages per call); more only add contention.
+        self.receiver_count = config.receiver_threads or max(1, min(4, math.ceil(n_conn / 50)))
         # A credit is held by a message from its receipt until SQS acknowledged its delete or visibility change,
         # so acknowledgements that lag behind (throttling, a slow endpoint) slow the receivers down instead of
         # piling up received messages whose visibility keeps running.

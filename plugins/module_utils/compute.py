@@ -24,6 +24,7 @@ from ansible_collections.webstack.aws.plugins.module_utils.engine import (
     Unknown,
     tag_changes,
 )
+from ansible_collections.webstack.aws.plugins.module_utils.iam import PROFILE_NOT_READY
 from ansible_collections.webstack.aws.plugins.module_utils.launch_template import TEMPLATE_KEY, LaunchTemplate
 from ansible_collections.webstack.aws.plugins.module_utils.layer import LayerSpec
 from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
@@ -262,6 +263,8 @@ class ComputeLayer(LayerSpec):
     result_key = "auto_scaling"
     services = ("ec2", "autoscaling")
     retry_codes = EVENTUAL_CONSISTENCY_CODES + ("InvalidLaunchTemplateId.NotFound",)
+    # an instance profile created moments ago (identity layer) is not usable yet for ~10 s on real AWS
+    retry_messages = PROFILE_NOT_READY
 
     def kinds(self):
         return [LaunchTemplate(), AutoScalingGroup(), ScalingPolicy(), InstanceRefresh()]

@@ -16,9 +16,9 @@ LAYER_TASKS = (
     "DNS zone (found or created)",
     "Certificate (ACM, DNS-validated)",
     "Load balancer (ALB, processes, listeners, rules)",
+    "Alarms (CloudWatch, log group, optional SNS topic)",
     "Compute (launch template, Auto Scaling group, scaling policies)",
     "DNS records (api alias and environment CNAME to the load balancer)",
-    "Alarms (CloudWatch, log group, optional SNS topic)",
 )
 
 
@@ -79,6 +79,8 @@ def leftovers(aws, env):
     ]
     found += [z for z in aws.route53.list_hosted_zones()["HostedZones"] if z["Name"] == "%s.example.com." % env]
     found += aws.cloudwatch.describe_alarms(AlarmNamePrefix=env + "-")["MetricAlarms"]
+    found += aws.logs.describe_log_groups(logGroupNamePrefix="/webstack/%s" % env)["logGroups"]
+    found += [t for t in aws.sns.list_topics()["Topics"] if t["TopicArn"].endswith(":%s-alarms" % env)]
     return found
 
 
@@ -103,6 +105,7 @@ def test_plan_converge_noop_teardown(emulator, aws):
     assert outputs["load_balancer"]["dns_name"]
     assert outputs["certificate"]["status"] == "ISSUED"
     assert len(outputs["auto_scaling"]["instances"]) == 2
+    assert aws.logs.describe_log_groups(logGroupNamePrefix="/webstack/play-web")["logGroups"]
     # the instances are registered in the target group (read back from AWS, not from our output)
     tg_arn = list(outputs["load_balancer"]["target_group_arns"].values())[0]
     health = aws.elbv2.describe_target_health(TargetGroupArn=tg_arn)["TargetHealthDescriptions"]

@@ -105,10 +105,16 @@ class Certificate(Kind):
         self.absent = absent
 
     def find_zone(self, ctx):
-        """The given zone (one GetHostedZone), or the longest public zone the domain lies in."""
+        """The given zone, or the longest public zone the domain lies in."""
         if self.hosted_zone_id:
-            zone = ctx.call("route53", "get_hosted_zone", Id=self.hosted_zone_id)["HostedZone"]
-        elif self.domain_name:
+            # The zone's records are read anyway (validation records; cached for the run): its name is the
+            # name of its SOA record, so no GetHostedZone is needed.
+            records = read_records(ctx, zone_id_of(self.hosted_zone_id))
+            apex = sorted(name for name, record_type in records.rrsets if record_type == "SOA")
+            if not apex:
+                raise EngineError("Hosted zone %s has no SOA record; is it a hosted zone id?" % self.hosted_zone_id)
+            return {"id": zone_id_of(self.hosted_zone_id), "name": fqdn(apex[0])}
+        if self.domain_name:
             zone = longest_zone(ctx, self.domain_name)
         else:
             return None

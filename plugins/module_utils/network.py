@@ -86,8 +86,22 @@ def zone_count(params):
     return params.get("az_count") if params.get("az_count") is not None else 2
 
 
-def choose_zones(ctx, params):
-    """The AZs to use: the ones given (checked to exist), or the first ``az_count`` of the region."""
+def choose_zones(ctx, params, current=None):
+    """The AZs to use: the ones given (checked to exist), or the first ``az_count`` of the region.
+
+    When the public subnets already span exactly ``az_count`` zones, those zones are kept without asking
+    EC2 again (one call less on every run that changes nothing, and no zone ever moves under a subnet)."""
+    if not params.get("availability_zones") and current:
+        count = zone_count(params)
+        existing = sorted(
+            {
+                subnet.fields["availability_zone"]
+                for key, subnet in current.get("subnet", {}).items()
+                if key.startswith("public-")
+            }
+        )
+        if len(existing) == count:
+            return existing
     answer = ctx.call(
         "ec2",
         "describe_availability_zones",
@@ -126,7 +140,7 @@ class NetworkLayer(LayerSpec):
         self.blocks = validate(params)
 
     def desired(self, ctx, params, current):
-        zones = choose_zones(ctx, params)
+        zones = choose_zones(ctx, params, current)
         self.zones = zones
         tags = ctx.tags_for
         vpc = Ref("vpc", "vpc")

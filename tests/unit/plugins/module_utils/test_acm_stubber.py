@@ -65,17 +65,13 @@ def certificate(arn, sans, status="ISSUED", in_use_by=()):
 
 
 def zone_stub(r53, rrsets):
-    r53.add_response(
-        "get_hosted_zone",
-        {
-            "HostedZone": {"Id": "/hostedzone/Z1", "Name": "example.com.", "CallerReference": "x"},
-            "DelegationSet": {"NameServers": ["ns-1.awsdns-01.org"]},
-        },
-        {"Id": "Z1"},
-    )
+    # the zone's name comes from its SOA record: no GetHostedZone
+    apex = [
+        {"Name": "example.com.", "Type": "SOA", "TTL": 900, "ResourceRecords": [{"Value": "ns-1.awsdns-01.org. x 1"}]}
+    ]
     r53.add_response(
         "list_resource_record_sets",
-        {"ResourceRecordSets": rrsets, "IsTruncated": False, "MaxItems": "300"},
+        {"ResourceRecordSets": apex + list(rrsets), "IsTruncated": False, "MaxItems": "300"},
         {"HostedZoneId": "Z1"},
     )
 

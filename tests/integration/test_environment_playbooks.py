@@ -70,8 +70,8 @@ def leftovers(aws, env):
     found += [
         tg for tg in aws.elbv2.describe_target_groups()["TargetGroups"] if tg["TargetGroupName"].startswith(env + "-")
     ]
-    found += [r for r in aws.iam.list_roles(PathPrefix="/webstack/%s/" % env)["Roles"]]
-    found += [p for p in aws.iam.list_instance_profiles(PathPrefix="/webstack/%s/" % env)["InstanceProfiles"]]
+    found += aws.iam.list_roles(PathPrefix="/webstack/%s/" % env)["Roles"]
+    found += aws.iam.list_instance_profiles(PathPrefix="/webstack/%s/" % env)["InstanceProfiles"]
     found += [
         c
         for c in aws.acm.list_certificates()["CertificateSummaryList"]

@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo demo-check test lint unit integration agents sanity bench emulator-start emulator-stop clean
+.PHONY: venv demo demo-check test lint unit integration agents sanity bench bench-worker emulator-start emulator-stop clean
 
 venv: $(STAMP)
 
@@ -44,6 +44,9 @@ sanity: venv
 
 bench: venv
 	$(BIN)/python bench/run.py
+
+bench-worker: venv
+	$(BIN)/python bench/worker/run.py
 
 emulator-start: venv
 	$(BIN)/python tools/awsemu.py start

@@ -26,7 +26,7 @@ ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
 def test_headers_exact_set_and_formats(queues, sqs, app, run_daemon):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     sent = sqs.send_message(
         QueueUrl=url,
         MessageBody='{"job": 1}',
@@ -39,8 +39,8 @@ def test_headers_exact_set_and_formats(queues, sqs, app, run_daemon):
         },
     )
     run_daemon(url, app.port)
-    post = wait_for(lambda: app.posts(), 20, message="the POST")[0]
-    names = {key.lower() for key, _ in post.headers}
+    post = wait_for(app.posts, 20, message="the POST")[0]
+    names = {key.lower() for key, _unused in post.headers}
     attrs = {"x-aws-sqsd-attr-color", "x-aws-sqsd-attr-size", "x-aws-sqsd-attr-ratio"}
     assert names == BASE_HEADERS | attrs
     assert len(post.headers) == len(names), "no header is sent twice"
@@ -63,7 +63,7 @@ def test_headers_exact_set_and_formats(queues, sqs, app, run_daemon):
 
 
 def test_status_200_deletes_the_message(queues, app, run_daemon):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     queues.send(url, 5)
     run_daemon(url, app.port)
     wait_for(lambda: len(app.bodies_ok()) >= 5, 20, message="5 deliveries")
@@ -74,7 +74,7 @@ def test_status_200_deletes_the_message(queues, app, run_daemon):
 
 @pytest.mark.parametrize("status", [201, 202, 204, 301, 404, 500, 503])
 def test_any_status_but_200_keeps_the_message_and_retries(status, queues, app, run_daemon, sqs):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     queues.send(url, 1)
     attempts = []
 
@@ -96,7 +96,7 @@ def test_any_status_but_200_keeps_the_message_and_retries(status, queues, app, r
 
 
 def test_error_visibility_timeout_is_applied(queues, app, run_daemon):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     queues.send(url, 1)
     stamps = []
 
@@ -115,7 +115,7 @@ def _error_kinds(caplog) -> set:
 
 
 def test_connection_refused_keeps_the_message(queues, app, run_daemon, caplog):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     queues.send(url, 2)
     with socket.socket() as sock:  # a port with nothing listening
         sock.bind(("127.0.0.1", 0))
@@ -131,7 +131,7 @@ def test_connection_refused_keeps_the_message(queues, app, run_daemon, caplog):
 
 
 def test_inactivity_timeout_keeps_the_message(queues, app, run_daemon, caplog):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     queues.send(url, 1)
     calls = []
 
@@ -151,7 +151,7 @@ def test_inactivity_timeout_keeps_the_message(queues, app, run_daemon, caplog):
 
 def test_connect_timeout_keeps_the_message(queues, app, run_daemon, caplog):
     """A listener whose accept queue is full never completes the handshake: ConnectTimeout applies."""
-    url, _ = queues.create()
+    url, _unused = queues.create()
     queues.send(url, 1)
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
@@ -159,7 +159,7 @@ def test_connect_timeout_keeps_the_message(queues, app, run_daemon, caplog):
     port = server.getsockname()[1]
     fillers = []
     try:
-        for _ in range(8):  # fill the backlog so the next SYN is dropped
+        for _unused in range(8):  # fill the backlog so the next SYN is dropped
             filler = socket.socket()
             filler.setblocking(False)
             filler.connect_ex(("127.0.0.1", port))
@@ -179,31 +179,31 @@ def test_connect_timeout_keeps_the_message(queues, app, run_daemon, caplog):
 
 
 def test_http_path_and_mime_type_options(queues, app, run_daemon):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     queues.send(url, 1)
     run_daemon(url, app.port, HttpPath="/worker/jobs", MimeType="text/plain")
-    post = wait_for(lambda: app.posts(), 20, message="the POST")[0]
+    post = wait_for(app.posts, 20, message="the POST")[0]
     assert post.path == "/worker/jobs"
     assert post.header("Content-Type") == "text/plain"
 
 
 def test_path_attribute_overrides_http_path(queues, sqs, app, run_daemon):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     sqs.send_message(
         QueueUrl=url,
         MessageBody="x",
         MessageAttributes={"beanstalk.sqsd.path": {"DataType": "String", "StringValue": "/special"}},
     )
     run_daemon(url, app.port, HttpPath="/default")
-    post = wait_for(lambda: app.posts(), 20, message="the POST")[0]
+    post = wait_for(app.posts, 20, message="the POST")[0]
     assert post.path == "/special"
-    assert not any(key.lower().startswith("x-aws-sqsd-attr-") for key, _ in post.headers)
+    assert not any(key.lower().startswith("x-aws-sqsd-attr-") for key, _unused in post.headers)
 
 
 def test_retention_period_deletes_old_messages_unposted(queues, app, run_daemon):
     from webstack_agents.common.clock import FastClock
 
-    url, _ = queues.create()
+    url, _unused = queues.create()
     queues.send(url, 3)
     # The daemon's clock says it is two minutes later than the messages' SentTimestamp: older than 60 s.
     clock = FastClock(time.time() + 120)
@@ -216,7 +216,7 @@ def test_retention_period_deletes_old_messages_unposted(queues, app, run_daemon)
 def test_retention_period_keeps_younger_messages(queues, app, run_daemon):
     from webstack_agents.common.clock import FastClock
 
-    url, _ = queues.create()
+    url, _unused = queues.create()
     queues.send(url, 2)
     handle = run_daemon(url, app.port, clock=FastClock(time.time() + 30), RetentionPeriod=60)
     wait_for(lambda: len(app.bodies_ok()) == 2, 20, message="2 deliveries")

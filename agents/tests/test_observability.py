@@ -44,7 +44,7 @@ def test_status_file_is_replaced_atomically(tmp_path):
 
 
 def test_daemon_status_file(queues, app, run_daemon, tmp_path):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     queues.send(url, 4)
     path = tmp_path / "status.json"
     run_daemon(url, app.port, StatusFile=str(path), StatusInterval=0.1)
@@ -62,7 +62,7 @@ def test_daemon_status_file(queues, app, run_daemon, tmp_path):
 
 
 def test_metrics_are_published_in_batches(queues, app, run_daemon, emulator, cloudwatch):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     queues.send(url, 12)
     namespace = f"Webstack/Test-{uuid.uuid4().hex[:6]}"
     failed = []
@@ -164,7 +164,7 @@ def test_contract_binary_and_reserved_attributes_are_not_passed():
         **{"beanstalk.sqsd.path": {"DataType": "String", "StringValue": "/p"}},
     )
     request = contract.build_request(message, "jobs", "/", "application/json")
-    names = [name for name, _ in request.headers if name.startswith("X-Aws-Sqsd-Attr-")]
+    names = [name for name, _unused in request.headers if name.startswith("X-Aws-Sqsd-Attr-")]
     assert names == ["X-Aws-Sqsd-Attr-s"]
     assert request.path == "/p"
 
@@ -172,8 +172,8 @@ def test_contract_binary_and_reserved_attributes_are_not_passed():
 def test_contract_header_injection_is_refused():
     message = _message(evil={"DataType": "String", "StringValue": "a\r\nX-Injected: 1"})
     request = contract.build_request(message, "jobs", "/", "application/json")
-    assert not any(name == "X-Aws-Sqsd-Attr-evil" for name, _ in request.headers)
-    assert all(b"\n" not in value for _, value in request.headers)
+    assert not any(name == "X-Aws-Sqsd-Attr-evil" for name, _unused in request.headers)
+    assert all(b"\n" not in value for _unused, value in request.headers)
 
 
 def test_contract_unicode_attribute_is_utf8():

@@ -74,11 +74,11 @@ TOP_OF_HOUR = [Task("hourly", "/tasks/hourly", CronSchedule.parse("0 * * * *"))]
 
 
 def test_two_instances_exactly_one_enqueues_each_tick(endpoint, table, queues, sqs):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     clock = ManualClock(NOON + 1)
     a = make_scheduler(endpoint, table, url, clock, "a", EVERY_MINUTE)
     b = make_scheduler(endpoint, table, url, clock, "b", EVERY_MINUTE)
-    for _ in range(15):  # five minutes in 20 s steps, both instances checking every step
+    for _unused in range(15):  # five minutes in 20 s steps, both instances checking every step
         a.step()
         b.step()
         clock.advance(20)
@@ -89,7 +89,7 @@ def test_two_instances_exactly_one_enqueues_each_tick(endpoint, table, queues, s
 
 
 def test_new_leader_takes_over_when_the_old_one_dies(endpoint, table, queues, sqs):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     clock = ManualClock(NOON + 1)
     a = make_scheduler(endpoint, table, url, clock, "a", EVERY_MINUTE, lease=60)
     b = make_scheduler(endpoint, table, url, clock, "b", EVERY_MINUTE, lease=60)
@@ -97,20 +97,20 @@ def test_new_leader_takes_over_when_the_old_one_dies(endpoint, table, queues, sq
     b.step()
     assert a.election.leader and not b.election.leader
     # 'a' dies without releasing: 'b' must wait for the lease to expire, then lead.
-    for _ in range(10):
+    for _unused in range(10):
         clock.advance(10)
         b.step()
     assert b.election.leader
-    assert [tick for _, tick in a.enqueued] == [NOON]
-    assert [tick for _, tick in b.enqueued] == [NOON + 60], "the tick 'a' already sent is not sent again"
-    for _ in range(12):
+    assert [tick for _unused, tick in a.enqueued] == [NOON]
+    assert [tick for _unused, tick in b.enqueued] == [NOON + 60], "the tick 'a' already sent is not sent again"
+    for _unused in range(12):
         clock.advance(10)
         b.step()
     assert scheduled(sqs, url) == [("tick", iso(NOON + 60 * m), "/tasks/tick") for m in range(4)]
 
 
 def test_a_stopping_leader_releases_at_once(endpoint, table, queues, sqs):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     clock = ManualClock(NOON + 1)
     a = make_scheduler(endpoint, table, url, clock, "a", EVERY_MINUTE, lease=600)
     b = make_scheduler(endpoint, table, url, clock, "b", EVERY_MINUTE, lease=600)
@@ -124,7 +124,7 @@ def test_a_stopping_leader_releases_at_once(endpoint, table, queues, sqs):
 
 
 def test_a_deposed_leader_cannot_enqueue(endpoint, table, queues, sqs):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     clock = ManualClock(NOON - 30)
     a = make_scheduler(endpoint, table, url, clock, "a", EVERY_MINUTE, lease=60)
     b = make_scheduler(endpoint, table, url, clock, "b", EVERY_MINUTE, lease=60)
@@ -144,7 +144,7 @@ def test_a_deposed_leader_cannot_enqueue(endpoint, table, queues, sqs):
 
 
 def test_missed_tick_is_sent_once_by_the_new_leader(endpoint, table, queues, sqs):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     clock = ManualClock(NOON - 120)
     a = make_scheduler(endpoint, table, url, clock, "a", TOP_OF_HOUR, lease=120)
     b = make_scheduler(endpoint, table, url, clock, "b", TOP_OF_HOUR, lease=120)
@@ -157,7 +157,7 @@ def test_missed_tick_is_sent_once_by_the_new_leader(endpoint, table, queues, sqs
     clock.set(NOON + 95)
     b.step()
     assert b.election.leader, "b leads once a's lease expired"
-    for _ in range(5):
+    for _unused in range(5):
         clock.advance(5)
         b.step()
     b.election.release()
@@ -168,7 +168,7 @@ def test_missed_tick_is_sent_once_by_the_new_leader(endpoint, table, queues, sqs
 
 
 def test_missed_tick_older_than_300_seconds_is_not_sent(endpoint, table, queues, sqs):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     clock = ManualClock(NOON - 30)
     a = make_scheduler(endpoint, table, url, clock, "a", TOP_OF_HOUR, lease=400)
     b = make_scheduler(endpoint, table, url, clock, "b", TOP_OF_HOUR, lease=400)
@@ -180,7 +180,7 @@ def test_missed_tick_older_than_300_seconds_is_not_sent(endpoint, table, queues,
 
 
 def test_claimed_but_unsent_tick_is_sent_by_the_next_leader(endpoint, table, queues, sqs):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     clock = ManualClock(NOON + 5)
     a = make_scheduler(endpoint, table, url, clock, "a", TOP_OF_HOUR, lease=30)
     b = make_scheduler(endpoint, table, url, clock, "b", TOP_OF_HOUR, lease=30)
@@ -195,7 +195,7 @@ def test_claimed_but_unsent_tick_is_sent_by_the_next_leader(endpoint, table, que
 
 def test_periodic_tasks_end_to_end_with_two_daemons(endpoint, table, queues, app, run_daemon, tmp_path):
     """Two daemons, a clock running 30x (one cron minute per 2 s): each tick POSTed once, with failover."""
-    url, _ = queues.create()
+    url, _unused = queues.create()
     cron = tmp_path / "cron.yaml"
     cron.write_text("version: 1\ncron:\n - name: report\n   url: /tasks/report\n   schedule: '* * * * *'\n")
     clock = FastClock(NOON + 50, speed=30)
@@ -227,6 +227,6 @@ def test_periodic_tasks_end_to_end_with_two_daemons(endpoint, table, queues, app
         assert seen.body == b""
         assert seen.header("X-Aws-Sqsd-Taskname") == "report"
         assert seen.header("X-Aws-Sqsd-Msgid")
-        assert not any(key.lower().startswith("x-aws-sqsd-attr-") for key, _ in seen.headers)
+        assert not any(key.lower().startswith("x-aws-sqsd-attr-") for key, _unused in seen.headers)
     enqueued = first.daemon.scheduler.enqueued + second.daemon.scheduler.enqueued
     assert len(enqueued) == len(set(enqueued))

@@ -94,7 +94,7 @@ def test_console_entry_point_exists():
 
 
 def test_sigterm_finishes_in_flight_releases_the_rest_and_exits_0(queues, app, endpoint, tmp_path, processes):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     queues.send(url, 20)
     app.responder = lambda seen: (200, 1.5)
     proc = _start(_write_config(tmp_path, url, app.port, endpoint), endpoint, tmp_path)
@@ -117,7 +117,7 @@ def test_sigterm_finishes_in_flight_releases_the_rest_and_exits_0(queues, app, e
 
 
 def test_kill_9_with_messages_in_flight_loses_nothing(queues, app, endpoint, tmp_path, processes):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     sent = queues.send(url, 20)
     app.responder = lambda seen: (200, 0.4)
     config = _write_config(tmp_path, url, app.port, endpoint)
@@ -139,11 +139,12 @@ def test_kill_9_with_messages_in_flight_loses_nothing(queues, app, endpoint, tmp
 
 
 def test_check_validates_and_exits_0(queues, app, endpoint, tmp_path):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     result = subprocess.run(
         [ENTRY_POINT, "--config", _write_config(tmp_path, url, app.port, endpoint), "--check"],
         env=_env(endpoint),
         capture_output=True,
+        check=False,
         text=True,
         timeout=60,
         stdin=subprocess.DEVNULL,
@@ -153,11 +154,12 @@ def test_check_validates_and_exits_0(queues, app, endpoint, tmp_path):
 
 
 def test_bad_option_is_a_clear_startup_error(queues, app, endpoint, tmp_path):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     result = subprocess.run(
         [ENTRY_POINT, "--config", _write_config(tmp_path, url, app.port, endpoint)],
         env=_env(endpoint, WEBSTACK_SQSD_HTTP_CONNECTIONS=0),
         capture_output=True,
+        check=False,
         text=True,
         timeout=60,
         stdin=subprocess.DEVNULL,
@@ -167,7 +169,7 @@ def test_bad_option_is_a_clear_startup_error(queues, app, endpoint, tmp_path):
 
 
 def test_bad_cron_yaml_is_a_clear_startup_error(queues, app, endpoint, tmp_path):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     cron = tmp_path / "cron.yaml"
     cron.write_text("version: 1\ncron:\n - name: nightly\n   url: /nightly\n   schedule: '0 25 * * *'\n")
     config = _write_config(tmp_path, url, app.port, endpoint, CronFile=str(cron), LeaderTable="leaders")
@@ -175,6 +177,7 @@ def test_bad_cron_yaml_is_a_clear_startup_error(queues, app, endpoint, tmp_path)
         [ENTRY_POINT, "--config", config],
         env=_env(endpoint),
         capture_output=True,
+        check=False,
         text=True,
         timeout=60,
         stdin=subprocess.DEVNULL,

@@ -10,7 +10,7 @@ from conftest import wait_for
 
 
 def test_concurrency_is_bounded_by_http_connections(queues, app, run_daemon):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     sent = queues.send(url, 15)
     app.responder = lambda seen: (200, 0.3)
     run_daemon(url, app.port, HttpConnections=3)
@@ -20,7 +20,7 @@ def test_concurrency_is_bounded_by_http_connections(queues, app, run_daemon):
 
 
 def test_connections_are_kept_alive(queues, app, run_daemon):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     queues.send(url, 20)
     app.responder = lambda seen: (200, 0.05)
     run_daemon(url, app.port, HttpConnections=2)
@@ -30,7 +30,7 @@ def test_connections_are_kept_alive(queues, app, run_daemon):
 
 
 def test_deletes_and_visibility_changes_are_batched(queues, app, run_daemon, emulator):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     queues.send(url, 40)
     emulator.reset_calls()
     seen_bodies = Counter()
@@ -66,7 +66,7 @@ def test_failing_messages_reach_the_dead_letter_queue_after_max_retries(queues, 
 
 
 def test_throttled_receive_and_delete_are_retried_without_loss(queues, app, run_daemon, emulator):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     sent = queues.send(url, 30)
     emulator.reset_calls()
     emulator.inject(action="ReceiveMessage", count=4, code="ThrottlingException", status=400, service="sqs")
@@ -85,7 +85,7 @@ def test_throttled_receive_and_delete_are_retried_without_loss(queues, app, run_
 
 
 def test_delete_failing_beyond_sdk_retries_is_retried_by_the_daemon(queues, app, run_daemon, emulator, caplog):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     sent = queues.send(url, 5)
     emulator.inject(action="DeleteMessageBatch", count=6, code="ServiceUnavailable", status=503, service="sqs")
     try:
@@ -100,7 +100,7 @@ def test_delete_failing_beyond_sdk_retries_is_retried_by_the_daemon(queues, app,
 
 
 def test_health_url_gates_delivery(queues, app, run_daemon):
-    url, _ = queues.create()
+    url, _unused = queues.create()
     queues.send(url, 3)
     healthy = threading.Event()
     app.responder = lambda seen: (200 if healthy.is_set() else 503) if seen.path == "/health" else 200

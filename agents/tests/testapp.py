@@ -37,7 +37,7 @@ class _Handler(BaseHTTPRequestHandler):
         app: TestApp = self.server.app
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        raw_headers = [(key, value) for key, value in self.headers.items()]
+        raw_headers = list(self.headers.items())
         seen = Seen(self.command, self.path, raw_headers, body, self.client_address, time.monotonic())
         app._enter(seen)
         try:

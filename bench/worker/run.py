@@ -300,7 +300,7 @@ def main(argv=None) -> int:
         sqs = boto3.client("sqs", endpoint_url=emulator.endpoint, region_name="us-east-1")
         for size in sizes:
             repeats = args.repeats if size <= 1000 else args.large_repeats
-            runs = [emulator_limit(sqs, size) for _ in range(repeats)]
+            runs = [emulator_limit(sqs, size) for _unused in range(repeats)]
             results["emulator"][str(size)] = median_of(runs)
             _report("emulator", size, None, results["emulator"][str(size)])
         for delay in delays:
@@ -308,11 +308,13 @@ def main(argv=None) -> int:
             try:
                 for size in sizes:
                     repeats = args.repeats if size <= 1000 else args.large_repeats
-                    runs = [daemon(sqs, emulator, app, size, args.connections, entry_point) for _ in range(repeats)]
+                    runs = [
+                        daemon(sqs, emulator, app, size, args.connections, entry_point) for _unused in range(repeats)
+                    ]
                     results["daemon"][f"{delay}ms/{size}"] = median_of(runs)
                     _report("daemon", size, delay, results["daemon"][f"{delay}ms/{size}"])
                     count = min(size, naive_counts.get(delay, 300))
-                    runs = [naive(sqs, app, count, size) for _ in range(repeats)]
+                    runs = [naive(sqs, app, count, size) for _unused in range(repeats)]
                     results["naive"][f"{delay}ms/{size}"] = median_of(runs)
                     _report("naive", size, delay, results["naive"][f"{delay}ms/{size}"])
             finally:
@@ -321,7 +323,7 @@ def main(argv=None) -> int:
         for size in sizes:
             if size > 1000:
                 continue
-            runs = [emulator_limit(sqs, size) for _ in range(args.repeats)]
+            runs = [emulator_limit(sqs, size) for _unused in range(args.repeats)]
             results["emulator"][f"{size}/after"] = median_of(runs)
             _report("emulator", size, None, results["emulator"][f"{size}/after"])
     os.makedirs(os.path.dirname(args.out), exist_ok=True)

@@ -132,7 +132,7 @@ class Batcher:
             else:
                 result = self.sqs.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=entries)
         except Exception as exc:
-            LOG.warning(f"{self.kind} batch failed; will retry", extra={"error": str(exc), "entries": len(batch)})
+            LOG.warning("%s batch failed; will retry", self.kind, extra={"error": str(exc), "entries": len(batch)})
             for entry in batch:
                 self._retry_later(entry, str(exc))
             return
@@ -144,7 +144,8 @@ class Batcher:
                 # Typically ReceiptHandleIsInvalid / MessageNotInflight: the message is visible again or gone.
                 self.dropped += 1
                 LOG.warning(
-                    f"{self.kind} rejected by SQS; the message will be received again",
+                    "%s rejected by SQS; the message will be received again",
+                    self.kind,
                     extra={"message_id": entry.message_id, "code": item.get("Code"), "error": item.get("Message")},
                 )
                 self._done(entry, False)
@@ -156,7 +157,8 @@ class Batcher:
         if entry.attempts >= self.max_attempts:
             self.dropped += 1
             LOG.error(
-                f"{self.kind} gave up; the message will be received again",
+                "%s gave up; the message will be received again",
+                self.kind,
                 extra={"message_id": entry.message_id, "error": reason},
             )
             self._done(entry, False)

@@ -62,14 +62,14 @@ def _parse_field(text: str, low: int, high: int, names: dict[str, int], label: s
         step = 1
         stepped = "/" in part
         if stepped:
-            part, _, step_text = part.partition("/")
+            part, _unused, step_text = part.partition("/")
             if not step_text.isdigit() or int(step_text) == 0:
                 raise CronError(f"{label} field: step {step_text!r} must be a positive number")
             step = int(step_text)
         if part == "*":
             start, end = low, high
         elif "-" in part:
-            first, _, last = part.partition("-")
+            first, _unused, last = part.partition("-")
             start = _value(first, low, high, names, label)
             end = _value(last, low, high, names, label)
             if start > end:

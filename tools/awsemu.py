@@ -18,6 +18,10 @@ Control endpoints (beside the AWS APIs, on the same port)::
     POST   /_emu/faults         {"action": "ReceiveMessage", "count": 2, "code": "ThrottlingException",
                                  "status": 400, "service": "sqs"}
     DELETE /_emu/faults         clear all faults
+    POST   /_emu/slow           {"rds": 20, "elasticache": 15, "cloudfront": 10}: resources created from now on
+                                 stay "creating" (RDS DB instances, ElastiCache replication groups) or
+                                 "InProgress" (CloudFront distributions) for that many seconds, as real AWS
+                                 does for many minutes; 0 or absent = available at once (moto's default)
     POST   /moto-api/reset      moto's own: forget every resource
 
 From Python (tests, benchmarks)::
@@ -142,6 +146,42 @@ def action_of(environ, body: bytes) -> str:
     return operation or f"{method} {path}"
 
 
+# Slow resources: moto makes everything available at once.  For RDS and ElastiCache the middleware
+# remembers when each one was created and rewrites the status in Describe answers until its delay is
+# over; CloudFront has a state machine of its own in moto (time progression), which is set instead.
+SLOW_CREATES = {
+    # create action: (service, form field with the id, describe action, element of one item, status element)
+    "CreateDBInstance": ("rds", "DBInstanceIdentifier", "DescribeDBInstances", "DBInstance", "DBInstanceStatus"),
+    "CreateReplicationGroup": (
+        "elasticache",
+        "ReplicationGroupId",
+        "DescribeReplicationGroups",
+        "ReplicationGroup",
+        "Status",
+    ),
+}
+SLOW_DESCRIBES = {spec[2]: spec for spec in SLOW_CREATES.values()}
+
+
+def hold_status(body: bytes, element: str, status_element: str, pending: set[str]) -> bytes:
+    """Answer "creating" instead of "available" for the items whose id is in ``pending``."""
+    text = body.decode("utf-8")
+    item = re.compile(r"<%s>(.*?)</%s>" % (element, element), re.S)
+    ident = re.compile(r"<(?:DBInstanceIdentifier|ReplicationGroupId)>([^<]+)</")
+
+    def rewrite(match):
+        block = match.group(0)
+        found = ident.search(block)
+        if not found or found.group(1).lower() not in pending:
+            return block
+        return block.replace(
+            "<%s>available</%s>" % (status_element, status_element),
+            "<%s>creating</%s>" % (status_element, status_element),
+        )
+
+    return item.sub(rewrite, text).encode("utf-8")
+
+
 class CountingFaultMiddleware:
     """WSGI middleware: records each AWS call and answers chosen ones with an injected error."""
 
@@ -150,6 +190,8 @@ class CountingFaultMiddleware:
         self.lock = threading.Lock()
         self.log: list[dict] = []
         self.faults: list[dict] = []
+        self.slow: dict[str, float] = {}  # service -> seconds a new resource stays pending
+        self.created: dict[tuple, float] = {}  # (service, lowercased id) -> until when it is held pending
 
     # -- control API ---------------------------------------------------------------------------
     def _control(self, environ, body, start_response):
@@ -173,6 +215,10 @@ class CountingFaultMiddleware:
                 payload = {"ok": True}
             elif path == "/_emu/faults" and method == "GET":
                 payload = list(self.faults)
+            elif path == "/_emu/slow" and method == "POST":
+                self.slow = dict((k, float(v)) for k, v in json.loads(body or b"{}").items() if v)
+                self._cloudfront_transition(self.slow.get("cloudfront"))
+                payload = {"ok": True, "slow": self.slow}
             else:
                 start_response("404 Not Found", [("Content-Type", "application/json")])
                 return [b'{"error": "unknown control path"}']
@@ -190,6 +236,46 @@ class CountingFaultMiddleware:
             fault["count"] -= 1
             return fault
         return None
+
+    @staticmethod
+    def _cloudfront_transition(seconds):
+        from moto.moto_api import state_manager
+
+        if seconds:
+            state_manager.set_transition("cloudfront::distribution", {"progression": "time", "seconds": seconds})
+        else:
+            state_manager.unset_transition("cloudfront::distribution")
+
+    def _pending(self, service):
+        now = time.monotonic()
+        with self.lock:
+            return set(ident for (owner, ident), until in self.created.items() if owner == service and until > now)
+
+    def _note_create(self, action, body):
+        service, field = SLOW_CREATES[action][:2]
+        seconds = self.slow.get(service)
+        ident = parse_qs(body.decode("utf-8", "replace")).get(field, [None])[0]
+        if seconds and ident:
+            with self.lock:
+                self.created[(service, ident.lower())] = time.monotonic() + seconds
+
+    def _held(self, environ, start_response, spec, pending):
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+
+        chunks = self.app(environ, capture)
+        try:
+            body = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        if captured["status"].startswith("200"):
+            body = hold_status(body, spec[3], spec[4], pending)
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+        start_response(captured["status"], headers + [("Content-Length", str(len(body)))])
+        return [body]
 
     @staticmethod
     def _error(environ, fault, start_response):
@@ -226,6 +312,12 @@ class CountingFaultMiddleware:
             )
         if fault:
             return self._error(environ, fault, start_response)
+        if action in SLOW_CREATES:
+            self._note_create(action, body)
+        elif action in SLOW_DESCRIBES and self.created:
+            pending = self._pending(SLOW_DESCRIBES[action][0])
+            if pending:
+                return self._held(environ, start_response, SLOW_DESCRIBES[action], pending)
         return self.app(environ, start_response)
 
 
@@ -306,6 +398,7 @@ class Emulator:
     def reset(self) -> None:
         _request(self.endpoint, "/moto-api/reset", "POST")
         _request(self.endpoint, "/_emu/faults", "DELETE")
+        _request(self.endpoint, "/_emu/slow", "POST", {})
         self.reset_calls()
 
     def inject(self, action=None, count=1, code="ThrottlingException", status=400, service=None, message=None):
@@ -313,6 +406,10 @@ class Emulator:
         if message:
             fault["message"] = message
         _request(self.endpoint, "/_emu/faults", "POST", fault)
+
+    def slow(self, **seconds) -> None:
+        """Hold resources created from now on in their pending state: ``slow(rds=20, cloudfront=10)``."""
+        _request(self.endpoint, "/_emu/slow", "POST", seconds)
 
     def clear_faults(self) -> None:
         _request(self.endpoint, "/_emu/faults", "DELETE")

@@ -37,3 +37,17 @@ def test_the_emulator_counts_rest_calls_by_operation():
     assert not awsemu.is_mutating("ListTagsForResources")
     assert awsemu.is_mutating("ChangeResourceRecordSets")
     assert awsemu.is_mutating("PUT /unknown/path")
+
+
+def test_the_emulator_holds_only_the_named_slow_items_pending():
+    import awsemu
+
+    body = (
+        b"<R><DBInstances><DBInstance><DBInstanceIdentifier>a</DBInstanceIdentifier>"
+        b"<DBInstanceStatus>available</DBInstanceStatus></DBInstance><DBInstance>"
+        b"<DBInstanceIdentifier>b</DBInstanceIdentifier><DBInstanceStatus>available</DBInstanceStatus>"
+        b"</DBInstance></DBInstances></R>"
+    )
+    held = awsemu.hold_status(body, "DBInstance", "DBInstanceStatus", {"b"})
+    assert held.count(b"<DBInstanceStatus>available</DBInstanceStatus>") == 1
+    assert b"<DBInstanceIdentifier>b</DBInstanceIdentifier><DBInstanceStatus>creating<" in held

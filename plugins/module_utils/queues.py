@@ -231,8 +231,12 @@ def managed_attributes(fields, lookup):
             target = value["deadLetterTargetArn"]
             value = dict(value, deadLetterTargetArn=lookup(target) if isinstance(target, Ref) else target)
         if field == "redrive_allow_policy" and value:
+            # still unknown while planning: the queue's own ARN, once it is made (null in check mode)
             value = dict(
-                value, sourceQueueArns=[None if isinstance(a, Unknown) else a for a in value["sourceQueueArns"]]
+                value,
+                sourceQueueArns=[
+                    lookup(Ref("sqs_queue", QUEUE)) if isinstance(a, Unknown) else a for a in value["sourceQueueArns"]
+                ],
             )
         resolved[field] = value
     attributes = attribute_values(resolved, create=True)

@@ -251,3 +251,17 @@ def test_bad_input_is_rejected_before_any_call(emulator, extra, option):
     failed = run_task(emulator, "queue", base_args(**extra), expect_failure=True)
     assert failed.result["option"] == option, failed.result
     assert failed.calls["total"] == 0
+
+
+def test_untagged_queue_with_the_layer_name_is_taken_over(emulator, clean):
+    """A queue made by hand under exactly the name the layer gives is tagged and converged, not re-created."""
+    aws = clean
+    aws.sqs.create_queue(QueueName="qt-worker", Attributes={"VisibilityTimeout": "30"})
+    runs = quartet(emulator, "queue", base_args())
+    assert runs.first_check.actions() == [("create", "sqs_queue", "dead-letter"), ("update", "sqs_queue", "queue")]
+    change = runs.first_check.plan[1]["fields"]
+    assert change["visibility_timeout"] == {"before": 30, "after": 300}
+    assert change["redrive_policy"]["before"] is None
+    assert tags(aws, "qt-worker")["webstack:resource"] == "queue"
+    assert attributes(aws, "qt-worker")["VisibilityTimeout"] == "300"
+    assert "sqs:CreateQueue" in runs.apply.calls["by_action"] and runs.apply.calls["by_action"]["sqs:CreateQueue"] == 1

@@ -56,7 +56,7 @@ def argument_spec():
         dead_letter_retention=dict(type="int", default=1209600),
         encryption=dict(type="str", default="sqs", choices=["sqs", "kms", "none"]),
         kms_key_id=dict(type="str"),
-        kms_data_key_reuse=dict(type="int"),
+        kms_data_key_reuse=dict(type="int", no_log=False),
         policy=dict(type="dict"),
         restrict_dead_letter_sources=dict(type="bool", default=True),
         allow_replacement=dict(type="bool", default=False),

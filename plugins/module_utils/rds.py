@@ -84,8 +84,9 @@ MODIFY_PARAMS = {
     "copy_tags_to_snapshot": "CopyTagsToSnapshot",
 }
 PROTECTED = (
-    "DB instance %s has deletion protection on, so it is not deleted (nor replaced) and nothing was changed. "
-    "To delete it: run once with deletion_protection=false (state present), then state=absent."
+    "DB instance %s has deletion protection on, so it is neither deleted nor replaced; nothing was changed. "
+    "To delete it: run once with deletion_protection=false (state present), then state=absent (or, to replace it, "
+    "the replacing change with allow_replacement=true)."
 )
 
 

@@ -15,8 +15,8 @@ description:
   - The queue's redrive policy moves a message to the dead-letter queue after O(max_receive_count) receives
     (the worker daemon's MaxRetries). The dead-letter queue has the same settings as the queue (visibility
     timeout, long polling, delay, message size, encryption) except its retention (O(dead_letter_retention)),
-    has no redrive policy and no queue policy, and with O(restrict_dead_letter_sources) a redrive allow policy
-    that admits the queue only.
+    has no redrive policy and no queue policy, and with O(restrict_dead_letter_sources=true) a redrive allow
+    policy that admits the queue only.
   - Attributes converge exactly - every attribute the module manages is compared with what SQS holds
     (numbers as SQS returns them, policies as parsed JSON, normalised - a single statement or action versus a
     list, statement and action order, an account id versus its root ARN as principal) and only the attributes
@@ -112,9 +112,14 @@ options:
     description:
       - Give the dead-letter queue a redrive allow policy (C({"redrivePermission":"byQueue",
         "sourceQueueArns":[<queue ARN>]})) so no other queue can use it as its dead-letter queue. V(false)
-        allows every queue (SQS's default).
+        allows every queue (SQS's and Elastic Beanstalk's default) - a redrive allow policy already on the
+        dead-letter queue is set back to C(allowAll).
+      - On a new environment the policy is set right after the dead-letter queue is created (one more
+        C(SetQueueAttributes)), once the queue's ARN is known.
+      - Off by default because AWS emulators such as moto accept the policy but never return it, so every run
+        against them would report a change.
     type: bool
-    default: true
+    default: false
   allow_replacement:
     description:
       - Allow changes that delete the queues and create them again (O(name), O(fifo)); their messages are lost.
@@ -161,6 +166,7 @@ EXAMPLES = r"""
     max_receive_count: 5
     encryption: kms
     kms_key_id: alias/shop-prod
+    restrict_dead_letter_sources: true
     policy:
       Version: "2012-10-17"
       Statement:

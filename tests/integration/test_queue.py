@@ -2,8 +2,8 @@
 delete, bad input.
 
 moto 5.2.5 accepts a RedriveAllowPolicy (CreateQueue, SetQueueAttributes) but never returns it from
-GetQueueAttributes, so every run would see it missing: the quartets here run with
-restrict_dead_letter_sources=false, one test checks that the emulator takes the policy at creation, and its
+GetQueueAttributes, so with restrict_dead_letter_sources=true every run would see it missing: the quartets
+here run with its default (false), one test checks that the emulator takes the policy at creation, and its
 convergence is tested against the real SQS model with botocore's Stubber in
 tests/unit/plugins/module_utils/test_sqs.py (test_stubber_*)."""
 
@@ -31,7 +31,7 @@ POLICY = {
 
 
 def base_args(env=ENV, **extra):
-    args = {"environment": env, "restrict_dead_letter_sources": False, "tags": {"team": "platform"}}
+    args = {"environment": env, "tags": {"team": "platform"}}
     args.update(extra)
     return args
 
@@ -90,6 +90,8 @@ def test_create_update_delete_quartets(emulator, clean):
         "maxReceiveCount": 10,
     }
     assert runs.again.result["queue"] == out
+    # tagged at creation, and all attributes given to CreateQueue: nothing else mutates
+    assert runs.apply.calls["by_action"]["sqs:CreateQueue"] == 2 and runs.apply.calls["mutating"] == 2
     # the whole read of a no-op run: one ListQueues, then tags and attributes of each of the two queues
     assert runs.again.calls["by_action"] == {
         "sqs:ListQueues": 1,

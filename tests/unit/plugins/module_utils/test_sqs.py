@@ -381,7 +381,7 @@ def test_stubber_redrive_allow_policy_as_sqs_returns_it_is_a_no_op():
     sqs = client()
     stub = Stubber(sqs)
     read_stubs(stub, [DEAD, MAIN])
-    plan, out, ctx = run(stub, sqs, params())
+    plan, out, ctx = run(stub, sqs, params(restrict_dead_letter_sources=True))
     assert plan.changes == [] and ctx.applied == []
     assert json.loads(out["dead_letter_attributes"]["RedriveAllowPolicy"]) == {
         "redrivePermission": "byQueue",
@@ -404,7 +404,7 @@ def test_stubber_missing_redrive_allow_policy_is_set_alone():
             },
         },
     )
-    plan, _out, _ctx = run(stub, sqs, params())
+    plan, _out, _ctx = run(stub, sqs, params(restrict_dead_letter_sources=True))
     assert [(c.action, c.key, sorted(c.fields)) for c in plan.changes] == [
         (UPDATE, "dead-letter", ["redrive_allow_policy"])
     ]
@@ -470,7 +470,7 @@ def test_stubber_create_sets_the_redrive_allow_policy_once_the_arn_is_known():
         {"Attributes": {"QueueArn": PREFIX + MAIN}},
         {"QueueUrl": URL + MAIN, "AttributeNames": ["QueueArn"]},
     )
-    plan, out, _ctx = run(stub, sqs, params())
+    plan, out, _ctx = run(stub, sqs, params(restrict_dead_letter_sources=True))
     assert [(c.action, c.key) for c in plan.changes] == [(CREATE, "dead-letter"), (CREATE, "queue")]
     assert out["arn"] == PREFIX + MAIN and out["url"] == URL + MAIN and out["dead_letter_url"] == URL + DEAD
 
@@ -500,5 +500,5 @@ def test_stubber_a_queue_deleted_a_moment_ago_and_a_neighbour_are_skipped():
         key = "dead-letter" if name == DEAD else "queue"
         stub.add_response("list_queue_tags", {"Tags": tags_of(key)}, {"QueueUrl": URL + name})
         stub.add_response("get_queue_attributes", stored(name), {"QueueUrl": URL + name, "AttributeNames": ["All"]})
-    plan, _out, _ctx = run(stub, sqs, params(), apply=False)
+    plan, _out, _ctx = run(stub, sqs, params(restrict_dead_letter_sources=True), apply=False)
     assert plan.changes == []

@@ -154,7 +154,7 @@ def test_create_update_and_delete(emulator, aws, prereq):
     assert refused.calls["mutating"] == 0
 
     # -- the AUTH token rotated on every run with update_auth_token=always, never shown even at -vvv ---------
-    rotate = dict(update, auth_token=ROTATED, update_auth_token="always")
+    rotate = dict(update, auth_token=ROTATED, update_auth_token="always")  # noqa: S106 - a choice
     stdout, stderr, result = verbose_run(emulator, rotate)
     assert ROTATED not in stdout and ROTATED not in stderr
     assert result["changed"] is True

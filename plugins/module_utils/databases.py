@@ -267,6 +267,9 @@ class DatabaseLayer(LayerSpec):
 
     def validate(self, params, check_mode):
         validate(params, check_mode)
+        # run_layer calls desired() only for state=present: what a delete needs is set here
+        self.instance_kind.apply_immediately = params["apply_immediately"]
+        self.instance_kind.final_snapshot = params["final_snapshot"]
 
     def desired(self, ctx, params, current):
         env = ctx.environment
@@ -278,8 +281,6 @@ class DatabaseLayer(LayerSpec):
         password = params.get("master_password")
         send_password = password is not None and (have is None or params["update_password"] == "always")  # noqa: S105 - an option
         self.instance_kind.password = password
-        self.instance_kind.apply_immediately = params["apply_immediately"]
-        self.instance_kind.final_snapshot = params["final_snapshot"]
         want = {"subnet_group": {}, "parameter_group": {}, "db_instance": {}}
         want["subnet_group"][SUBNET_GROUP_KEY] = Desired(
             {

@@ -99,7 +99,10 @@ def tag_list(tags):
 
 
 def ours(ctx, tags):
-    return tags.get(TAG_ENVIRONMENT) == ctx.environment and tags.get(TAG_LAYER) == ctx.layer
+    """Tagged for this environment (and this layer, unless the reader is not a layer: environment_info)."""
+    if tags.get(TAG_ENVIRONMENT) != ctx.environment:
+        return False
+    return not ctx.layer or tags.get(TAG_LAYER) == ctx.layer
 
 
 def not_found(*codes):

@@ -224,12 +224,27 @@ def test_create_update_protect_and_delete(emulator, aws, prereq):
     assert final_snapshots(aws, ENV) == [snapshot]
 
 
-def test_final_snapshot_false_deletes_without_a_snapshot(emulator, aws, prereq):
-    run_task(emulator, "database", base(prereq, env="dbs", deletion_protection=False))
+def test_replacement_snapshots_and_final_snapshot_false_does_not(emulator, aws, prereq):
+    args = base(prereq, env="dbs", deletion_protection=False)
+    run_task(emulator, "database", args)
+    # moto names its automated snapshot rds:<id>-<minute> and keeps it (DeleteAutomatedBackups=False), so the
+    # replacement's create would collide with it within the same minute; real RDS keeps retained backups apart.
+    for snap in aws.rds.describe_db_snapshots(DBInstanceIdentifier="dbs", SnapshotType="automated")["DBSnapshots"]:
+        aws.rds.delete_db_snapshot(DBSnapshotIdentifier=snap["DBSnapshotIdentifier"])
+    # a create-only change, allowed: the old instance goes with a final snapshot, an empty one comes
+    replaced = quartet(emulator, "database", dict(args, database_name="appdb", allow_replacement=True))
+    assert replaced.first_check.actions() == [("replace", "db_instance", "database")]
+    assert replaced.first_check.plan[0]["replace_reasons"] == ["database_name"]
+    taken = replaced.apply.result["database"]["final_snapshot"]
+    assert taken and final_snapshots(aws, "dbs") == [taken]
+    assert replaced.again.result["database"]["final_snapshot"] is None
+    db = aws.rds.describe_db_instances(DBInstanceIdentifier="dbs")["DBInstances"][0]
+    assert db["DBName"] == "appdb"
+    # final_snapshot=false: deleted with no snapshot
     gone = run_task(emulator, "database", {"environment": "dbs", "state": "absent", "final_snapshot": False})
     assert gone.changed and ("delete", "db_instance", "database") in gone.actions()
     assert not aws.rds.describe_db_instances(Filters=[{"Name": "db-instance-id", "Values": ["dbs"]}])["DBInstances"]
-    assert final_snapshots(aws, "dbs") == []
+    assert final_snapshots(aws, "dbs") == [taken]
 
 
 def run_verbose(emulator, args, *flags):
@@ -266,9 +281,9 @@ def test_master_password_is_never_shown(emulator, aws, prereq):
     assert again.result["database"]["secret_arn"] is None
     # always: sent every run, shown only as a placeholder, and always a change
     always = dict(args, update_password="always")  # noqa: S106 - an option, not a password
-    for _round in range(2):
+    for attempt in (1, 2):
         sent = run_task(emulator, "database", always, diff=True)
-        assert sent.changed is True
+        assert sent.changed is True, attempt
         fields = sent.plan[0]["fields"]
         assert fields == {"master_password": {"before": None, "after": "(secret, not shown)"}}
         assert rds_calls(sent).get("ModifyDBInstance") == 1

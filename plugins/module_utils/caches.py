@@ -196,8 +196,6 @@ class CacheLayer(LayerSpec):
     layer = "cache"
     result_key = "cache"
     services = ("elasticache",)
-    # right after CreateCacheSubnetGroup, the group may not be visible to CreateReplicationGroup yet
-    retry_codes = ("CacheSubnetGroupNotFoundFault",)
 
     def __init__(self):
         self.params = {}

@@ -39,6 +39,9 @@ DAY = 24 * 60
 PASSWORD_FORBIDDEN = ("/", '"', "@", " ")
 RESERVED_USERNAMES = ("rdsadmin", "rdsrepladmin", "rds_superuser", "public")
 STORAGE_LIMITS = {"gp3": (20, 65536), "gp2": (20, 65536), "io2": (100, 65536)}
+KMS_KEY = re.compile(
+    r"^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/)?(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$"
+)
 GP3_BASELINE_LIMIT = 400  # below 400 GiB, gp3 on PostgreSQL has a fixed baseline: 3000 IOPS, 125 MiB/s
 
 
@@ -230,8 +233,14 @@ def validate(params, check_mode=False):
             % (params["instance_class"],),
         )
     validate_storage(params)
-    if params.get("kms_key_id") and not params["storage_encrypted"]:
-        raise ValidationError("kms_key_id", "needs storage_encrypted=true")
+    if params.get("kms_key_id") is not None:
+        if not params["storage_encrypted"]:
+            raise ValidationError("kms_key_id", "needs storage_encrypted=true")
+        if not KMS_KEY.match(params["kms_key_id"]):
+            # an alias cannot be compared with the key ARN RDS reports, and a mismatch would mean a replacement
+            raise ValidationError(
+                "kms_key_id", "%r: give the KMS key's ARN or key id, not an alias" % (params["kms_key_id"],)
+            )
     validation.port(params["port"], "port")
     if not 1150 <= params["port"] <= 65535:
         raise ValidationError("port", "%r: RDS PostgreSQL listens on a port from 1150 to 65535" % (params["port"],))
@@ -351,6 +360,10 @@ class DatabaseLayer(LayerSpec):
             "pending_modifications": dict(instance.get("PendingModifiedValues") or {}),
             "final_snapshot": ctx.shared.get("rds_final_snapshot"),
         }
+
+    def absent_outputs(self, ctx, params):
+        """For state=absent, once run_layer asks for it: the final snapshot taken, if any."""
+        return {"final_snapshot": ctx.shared.get("rds_final_snapshot")}
 
 
 def check_version(current_version, wanted, params):

@@ -90,7 +90,8 @@ options:
     default: true
   kms_key_id:
     description:
-      - The KMS key (ARN or key id) of the encrypted storage; left out, the account's C(aws/rds) key. Create-only.
+      - The KMS key (ARN or key id, not an alias) of the encrypted storage; left out, the account's C(aws/rds) key.
+        Create-only.
     type: str
   port:
     description: The port PostgreSQL listens on (1150 to 65535).

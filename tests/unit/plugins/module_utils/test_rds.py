@@ -197,6 +197,7 @@ def run(layer, args, rds_client, check_mode=False):
         ({"master_username": "rdsadmin"}, "master_username"),
         ({"database_name": "1db"}, "database_name"),
         ({"kms_key_id": "k-1", "storage_encrypted": False}, "kms_key_id"),
+        ({"kms_key_id": "alias/aws/rds"}, "kms_key_id"),
         ({"subnets": ["subnet-0a"]}, "subnets"),
         ({"subnets": None}, "subnets"),
         ({"security_groups": []}, "security_groups"),
@@ -215,6 +216,8 @@ def test_good_inputs_pass_and_check_mode_allows_missing_ids():
     validate(params(allocated_storage=400, iops=12000, storage_throughput=500, max_allocated_storage=1000))
     secret = "Correct-Horse-9"  # noqa: S105 - a test value
     validate(params(master_password=secret, backup_window="23:45-00:15", maintenance_window="mon:01:00-mon:01:30"))
+    validate(params(kms_key_id="arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-0000-4000-8000-0123456789ab"))
+    validate(params(kms_key_id="mrk-0123456789abcdef0123456789abcdef"))
     validate(params(subnets=None, security_groups=[]), check_mode=True)
     validate(params(state="absent", subnets=None, security_groups=None))
 
@@ -437,9 +440,11 @@ def test_delete_takes_a_final_snapshot_and_waits_stubber():
         stub.add_response("describe_db_instances", {"DBInstances": []}, describe)
         stub.add_response("delete_db_subnet_group", {}, {"DBSubnetGroupName": ENV})
         stub.add_response("delete_db_parameter_group", {}, {"DBParameterGroupName": "shop-postgres16"})
-        ctx, plan = run(DatabaseLayer(now=WHEN), params(state="absent"), rds_client)
+        layer = DatabaseLayer(now=WHEN)
+        ctx, plan = run(layer, params(state="absent"), rds_client)
         stub.assert_no_pending_responses()
     assert ctx.shared["rds_final_snapshot"] == "shop-final-20260304050607"
+    assert layer.absent_outputs(ctx, params(state="absent")) == {"final_snapshot": "shop-final-20260304050607"}
     assert ctx.applied == [
         "delete db_instance database",
         "delete parameter_group postgres16",

@@ -152,6 +152,13 @@ def action_of(environ, body: bytes) -> str:
 SLOW_CREATES = {
     # create action: (service, form field with the id, describe action, element of one item, status element)
     "CreateDBInstance": ("rds", "DBInstanceIdentifier", "DescribeDBInstances", "DBInstance", "DBInstanceStatus"),
+    "CreateCacheCluster": (
+        "elasticache",
+        "CacheClusterId",
+        "DescribeCacheClusters",
+        "CacheCluster",
+        "CacheClusterStatus",
+    ),
     "CreateReplicationGroup": (
         "elasticache",
         "ReplicationGroupId",
@@ -162,12 +169,23 @@ SLOW_CREATES = {
 }
 SLOW_DESCRIBES = {spec[2]: spec for spec in SLOW_CREATES.values()}
 
+# Where moto answers an empty list and AWS answers an error: a describe by name of something that does not
+# exist.  (action, the request's name field, the element of one item, the error AWS answers, its message)
+NOT_FOUND = {
+    "DescribeDBParameterGroups": (
+        "DBParameterGroupName",
+        "<DBParameterGroup>",
+        "DBParameterGroupNotFound",
+        "DBParameter group %s not found.",
+    ),
+}
+
 
 def hold_status(body: bytes, element: str, status_element: str, pending: set[str]) -> bytes:
     """Answer "creating" instead of "available" for the items whose id is in ``pending``."""
     text = body.decode("utf-8")
     item = re.compile(r"<%s>(.*?)</%s>" % (element, element), re.S)
-    ident = re.compile(r"<(?:DBInstanceIdentifier|ReplicationGroupId)>([^<]+)</")
+    ident = re.compile(r"<(?:DBInstanceIdentifier|ReplicationGroupId|CacheClusterId)>([^<]+)</")
 
     def rewrite(match):
         block = match.group(0)
@@ -277,11 +295,31 @@ class CountingFaultMiddleware:
         start_response(captured["status"], headers + [("Content-Length", str(len(body)))])
         return [body]
 
+    def _not_found(self, environ, start_response, spec, name):
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+
+        chunks = self.app(environ, capture)
+        try:
+            body = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        if captured["status"].startswith("200") and spec[1].encode() not in body:
+            fault = {"code": spec[2], "status": 404, "message": spec[3] % name}
+            return self._error(environ, fault, start_response)
+        start_response(captured["status"], captured["headers"])
+        return [body]
+
     @staticmethod
     def _error(environ, fault, start_response):
         code, status = fault["code"], int(fault["status"])
         message = fault.get("message", "injected by awsemu")
-        reason = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}.get(status, "Error")
+        reason = {400: "Bad Request", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"}.get(
+            status, "Error"
+        )
         if environ.get("HTTP_X_AMZ_TARGET"):
             body = json.dumps({"__type": code, "message": message}).encode()
             headers = [("Content-Type", "application/x-amz-json-1.0"), ("x-amzn-query-error", f"{code};Sender")]
@@ -312,6 +350,10 @@ class CountingFaultMiddleware:
             )
         if fault:
             return self._error(environ, fault, start_response)
+        if action in NOT_FOUND:
+            name = parse_qs(body.decode("utf-8", "replace")).get(NOT_FOUND[action][0], [None])[0]
+            if name:
+                return self._not_found(environ, start_response, NOT_FOUND[action], name)
         if action in SLOW_CREATES:
             self._note_create(action, body)
         elif action in SLOW_DESCRIBES and self.created:
@@ -327,11 +369,66 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def patch_moto() -> None:
+    """Fill gaps of moto 5.2.5 that stand between the collection and a complete teardown, the way AWS behaves.
+
+    ElastiCache: DeleteReplicationGroup leaves the group "deleting" for ever and ignores
+    FinalSnapshotIdentifier, and DeleteCacheSubnetGroup does not exist.  Here a deleted group takes its
+    final snapshot when asked, answers "deleting" once and is gone; subnet groups can be deleted (refused
+    while a replication group uses one, as AWS does).
+    """
+    from moto.core.responses import EmptyResult
+    from moto.elasticache import exceptions as cache_errors
+    from moto.elasticache.responses import ElastiCacheResponse
+
+    if getattr(ElastiCacheResponse, "webstack_patched", False):
+        return
+
+    class SubnetGroupInUse(cache_errors.ElastiCacheException):
+        code = "CacheSubnetGroupInUse"
+
+    original_delete = ElastiCacheResponse.delete_replication_group
+
+    def delete_replication_group(self):
+        backend = self.elasticache_backend
+        group_id = self._get_param("ReplicationGroupId")
+        snapshot = self._get_param("FinalSnapshotIdentifier")
+        if snapshot and group_id in backend.replication_groups:
+            backend.create_snapshot(
+                snapshot_name=snapshot, replication_group_id=group_id, cache_cluster_id=None, kms_key_id=None, tags=None
+            )
+        result = original_delete(self)
+        gone = backend.replication_groups.pop(group_id, None)
+        if gone is not None:
+            backend.tagging_service.delete_all_tags_for_resource(gone.arn)
+        return result
+
+    def delete_cache_subnet_group(self):
+        backend = self.elasticache_backend
+        name = self._get_param("CacheSubnetGroupName")
+        if name not in backend.cache_subnet_groups:
+            raise cache_errors.CacheSubnetGroupNotFound(name)
+        for group in backend.replication_groups.values():
+            if getattr(group, "cache_subnet_group_name", None) == name:
+                raise SubnetGroupInUse(
+                    "Cache subnet group %s is in use by replication group %s" % (name, group.replication_group_id)
+                )
+        gone = backend.cache_subnet_groups.pop(name)
+        backend.tagging_service.delete_all_tags_for_resource(gone.arn)
+        return EmptyResult()
+
+    ElastiCacheResponse.delete_replication_group = delete_replication_group
+    ElastiCacheResponse.delete_cache_subnet_group = delete_cache_subnet_group
+    ElastiCacheResponse.webstack_patched = True
+
+
 def serve(port: int, ready_file: str | None = None) -> None:
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     os.environ.setdefault("MOTO_ACM_VALIDATION_WAIT", "1")
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
+
+    patch_moto()
 
     app = CountingFaultMiddleware(DomainDispatcherApplication(create_backend_app))
     server = make_server(HOST, port, app, threaded=True)

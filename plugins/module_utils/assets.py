@@ -82,7 +82,7 @@ def validate(params, check_mode=False):
             raise ValidationError("aliases[%d]" % index, "%r is given twice" % alias)
         seen.add(alias)
     certificate = params.get("certificate_arn")
-    if aliases and not certificate:
+    if aliases and not certificate and not check_mode:
         raise ValidationError(
             "certificate_arn",
             "is required with aliases: CloudFront serves an alias only with an ACM certificate (in us-east-1) that "
@@ -195,6 +195,9 @@ class AssetsLayer(LayerSpec):
             )
         }
         certificate = params.get("certificate_arn")
+        if not certificate and params.get("aliases"):
+            # check mode, the certificate being planned in the same run: known only after it is issued
+            certificate = Unknown("certificate")
         if certificate:
             viewer = {
                 "acm_certificate_arn": certificate,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ansible_collections.webstack.aws.plugins.module_utils.acm import Certificate
 from ansible_collections.webstack.aws.plugins.module_utils.autoscaling import AutoScalingGroup
+from ansible_collections.webstack.aws.plugins.module_utils.cloudfront import Distribution, OriginAccessControl
 from ansible_collections.webstack.aws.plugins.module_utils.cloudwatch import Alarm, LogGroup, Topic
 from ansible_collections.webstack.aws.plugins.module_utils.ec2 import (
     ElasticIp,
@@ -16,6 +17,7 @@ from ansible_collections.webstack.aws.plugins.module_utils.ec2 import (
     Subnet,
     Vpc,
 )
+from ansible_collections.webstack.aws.plugins.module_utils.elasticache import CacheSubnetGroup, ReplicationGroup
 from ansible_collections.webstack.aws.plugins.module_utils.elbv2 import (
     Listener,
     ListenerRule,
@@ -25,19 +27,30 @@ from ansible_collections.webstack.aws.plugins.module_utils.elbv2 import (
 from ansible_collections.webstack.aws.plugins.module_utils.engine import TAG_LAYER
 from ansible_collections.webstack.aws.plugins.module_utils.iam import InstanceProfile, Role
 from ansible_collections.webstack.aws.plugins.module_utils.launch_template import LaunchTemplate
+from ansible_collections.webstack.aws.plugins.module_utils.rds import DBInstance, ParameterGroup, SubnetGroup
 from ansible_collections.webstack.aws.plugins.module_utils.route53 import HostedZone
+from ansible_collections.webstack.aws.plugins.module_utils.s3 import Bucket
+from ansible_collections.webstack.aws.plugins.module_utils.sqs import SqsQueue
 
-# Every kind the collection creates, by the service that owns it (one filtered call each).
+# Every kind the collection creates, by the service that owns it (one filtered call each).  A service with no
+# kinds is one some kind needs a client of (the assets bucket's default name holds the account id, from STS).
+# Not listed, on purpose: final snapshots (RDS, ElastiCache) - teardown keeps them.
 KINDS = {
     "acm": (Certificate,),
     "autoscaling": (AutoScalingGroup,),
+    "cloudfront": (OriginAccessControl, Distribution),
     "cloudwatch": (Alarm,),
+    "elasticache": (CacheSubnetGroup, ReplicationGroup),
     "ec2": (Vpc, InternetGateway, Subnet, ElasticIp, NatGateway, RouteTable, SecurityGroup, LaunchTemplate),
     "elbv2": (TargetGroup, LoadBalancer, Listener, ListenerRule),
     "iam": (Role, InstanceProfile),
     "logs": (LogGroup,),
+    "rds": (SubnetGroup, ParameterGroup, DBInstance),
     "route53": (HostedZone,),
+    "s3": (Bucket,),
     "sns": (Topic,),
+    "sqs": (SqsQueue,),
+    "sts": (),
 }
 
 

@@ -59,6 +59,10 @@ class LayerSpec:
     def outputs(self, ctx, params, ids, current):
         raise NotImplementedError
 
+    def absent_outputs(self, ctx, params):
+        """The module's result value for state=absent (default: nothing; a final snapshot's name, say)."""
+        return {}
+
 
 MESSAGE_MATCH = "webstack:retryable-message"
 
@@ -142,7 +146,10 @@ def run_layer(spec, argument_spec, **module_kwargs):
                 for change in plan.changes:
                     if change.action in ("create", "replace"):
                         ids.setdefault(change.kind, {})[change.key] = None
-        value = spec.outputs(ctx, params, ids, current) if params["state"] == "present" else {}
+        if params["state"] == "present":
+            value = spec.outputs(ctx, params, ids, current)
+        else:
+            value = spec.absent_outputs(ctx, params)
     except ValidationError as exc:
         module.fail_json(msg=str(exc), option=exc.option)
     except EngineError as exc:

@@ -67,7 +67,8 @@ options:
   certificate_arn:
     description:
       - An ACM certificate in C(us-east-1) (the certificate module's C(arn)) for O(aliases). Required with
-        O(aliases).
+        O(aliases), except in check mode, where it may be null (a certificate planned in the same run); the plan
+        then shows it as known after apply.
     type: str
   default_root_object:
     description: The object served for C(/) (no leading C(/)); an empty string for none.

@@ -211,8 +211,8 @@ def test_create_update_protect_and_delete(emulator, aws, prereq):
         ("delete", "parameter_group", "postgres16"),
         ("delete", "subnet_group", "subnet_group"),
     ]
-    assert runs.apply.result["database"] == {}
     (snapshot,) = final_snapshots(aws, ENV)
+    assert runs.apply.result["database"]["final_snapshot"] == snapshot
     assert len(snapshot) == len("dbt-final-") + 14 and snapshot[len("dbt-final-") :].isdigit()
     assert not aws.rds.describe_db_instances(Filters=[{"Name": "db-instance-id", "Values": [ENV]}])["DBInstances"]
     assert not [

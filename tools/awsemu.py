@@ -375,9 +375,13 @@ def patch_moto() -> None:
     ElastiCache: DeleteReplicationGroup leaves the group "deleting" for ever and ignores
     FinalSnapshotIdentifier, and DeleteCacheSubnetGroup does not exist.  Here a deleted group takes its
     final snapshot when asked, answers "deleting" once and is gone; subnet groups can be deleted (refused
-    while a replication group uses one, as AWS does).
+    while a replication group uses one, as AWS does).  DescribeCacheClusters answers no CacheNodes (even with
+    ShowCacheNodeInfo), CacheSecurityGroups nor SecurityGroups, which community.aws.elasticache reads on every
+    run: here they are answered as AWS does.
     """
-    from moto.core.responses import EmptyResult
+    import copy
+
+    from moto.core.responses import EmptyResult, PaginatedResult
     from moto.elasticache import exceptions as cache_errors
     from moto.elasticache.responses import ElastiCacheResponse
 
@@ -417,7 +421,41 @@ def patch_moto() -> None:
         backend.tagging_service.delete_all_tags_for_resource(gone.arn)
         return EmptyResult()
 
+    def as_aws_answers(cluster, show_nodes):
+        """A copy of the cluster with what AWS answers and moto leaves out (the serializer picks each element
+        from the snake_case attribute): CacheSecurityGroups and SecurityGroups always, CacheNodes with
+        ShowCacheNodeInfo (one for Redis, NumCacheNodes for Memcached)."""
+        shown = copy.copy(cluster)
+        shown.cache_security_groups = [
+            {"CacheSecurityGroupName": name, "Status": "active"} for name in cluster.cache_security_group_names
+        ]
+        shown.security_groups = [{"SecurityGroupId": ident, "Status": "active"} for ident in cluster.security_group_ids]
+        if show_nodes:
+            zone = cluster.preferred_availability_zone or next(iter(cluster.preferred_availability_zones), None)
+            shown.cache_nodes = [
+                {
+                    "CacheNodeId": "%04d" % number,
+                    "CacheNodeStatus": "available",
+                    "CacheNodeCreateTime": cluster.cache_cluster_create_time,
+                    "Endpoint": {
+                        "Address": "%s.%s.%04d.use1.cache.amazonaws.com"
+                        % (cluster.cache_cluster_id, cluster.cache_node_id[:6], number),
+                        "Port": cluster.port,
+                    },
+                    "ParameterGroupStatus": "in-sync",
+                    "CustomerAvailabilityZone": zone or "us-east-1a",
+                }
+                for number in range(1, (getattr(cluster, "num_cache_nodes", None) or 1) + 1)
+            ]
+        return shown
+
+    def describe_cache_clusters(self):
+        clusters = self.elasticache_backend.describe_cache_clusters(cache_cluster_id=self._get_param("CacheClusterId"))
+        show_nodes = self._get_bool_param("ShowCacheNodeInfo", False)
+        return PaginatedResult({"CacheClusters": [as_aws_answers(cluster, show_nodes) for cluster in clusters]})
+
     ElastiCacheResponse.delete_replication_group = delete_replication_group
+    ElastiCacheResponse.describe_cache_clusters = describe_cache_clusters
     ElastiCacheResponse.delete_cache_subnet_group = delete_cache_subnet_group
     ElastiCacheResponse.webstack_patched = True
 

@@ -72,3 +72,33 @@ def test_emulator_fills_moto_gaps_the_way_aws_answers(aws):
     cache.delete_cache_subnet_group(CacheSubnetGroupName="gap")
     assert "gap" not in [g["CacheSubnetGroupName"] for g in cache.describe_cache_subnet_groups()["CacheSubnetGroups"]]
     cache.delete_snapshot(SnapshotName="gap-final")
+
+
+def test_describe_cache_clusters_lists_the_nodes_when_asked(aws):
+    """tools/awsemu.patch_moto: moto 5.2.5 answers no CacheNodes (nor the security groups), which
+    community.aws.elasticache reads on every run."""
+    cache = aws.elasticache
+    cache.create_cache_cluster(
+        CacheClusterId="nodes",
+        Engine="redis",
+        CacheNodeType="cache.t4g.micro",
+        NumCacheNodes=1,
+        Port=6380,
+        SecurityGroupIds=["sg-12345678"],
+    )
+    try:
+        cluster = cache.describe_cache_clusters(CacheClusterId="nodes", ShowCacheNodeInfo=True)["CacheClusters"][0]
+        [node] = cluster["CacheNodes"]
+        assert node["CacheNodeId"] == "0001"
+        assert node["CacheNodeStatus"] == "available"
+        assert node["ParameterGroupStatus"] == "in-sync"
+        assert node["Endpoint"]["Port"] == 6380
+        assert node["Endpoint"]["Address"].startswith("nodes.")
+        assert node["CustomerAvailabilityZone"]
+        assert node["CacheNodeCreateTime"] == cluster["CacheClusterCreateTime"]
+        assert cluster["CacheSecurityGroups"] == []
+        assert cluster["SecurityGroups"] == [{"SecurityGroupId": "sg-12345678", "Status": "active"}]
+        plain = cache.describe_cache_clusters(CacheClusterId="nodes")["CacheClusters"][0]
+        assert "CacheNodes" not in plain
+    finally:
+        cache.delete_cache_cluster(CacheClusterId="nodes")

@@ -295,3 +295,8 @@ class CacheLayer(LayerSpec):
             "pending_modifications": pending_modifications(group, cluster) if group else {},
             "final_snapshot": taken[-1] if taken else None,
         }
+
+    def absent_outputs(self, ctx, params):
+        """For state=absent: the final snapshot taken by this run, if any."""
+        taken = self.group_kind.snapshots_taken if self.group_kind else []
+        return {"final_snapshot": taken[-1] if taken else None}

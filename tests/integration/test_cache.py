@@ -174,6 +174,8 @@ def test_create_update_and_delete(emulator, aws, prereq):
     snapshots = [s["SnapshotName"] for s in aws.elasticache.describe_snapshots()["Snapshots"]]
     finals = [name for name in snapshots if name.startswith(ENV + "-final-")]
     assert len(finals) == 1 and finals[0][len(ENV + "-final-") :].isdigit(), snapshots
+    assert runs.apply.result["cache"] == {"final_snapshot": finals[0]}
+    assert runs.again.result["cache"] == {"final_snapshot": None}
     assert ENV not in [
         g["ReplicationGroupId"] for g in aws.elasticache.describe_replication_groups()["ReplicationGroups"]
     ]

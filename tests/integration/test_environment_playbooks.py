@@ -102,7 +102,7 @@ def leftovers(aws, env):
     found += [b for b in aws.s3.list_buckets()["Buckets"] if b["Name"].startswith(env + "-assets-")]
     distributions = aws.cloudfront.list_distributions()["DistributionList"].get("Items", [])
     found += [d for d in distributions if d["Comment"] == "webstack %s static assets" % env]
-    found += [u for u in aws.sqs.list_queues(QueueNamePrefix=env + "-").get("QueueUrls", [])]
+    found += list(aws.sqs.list_queues(QueueNamePrefix=env + "-").get("QueueUrls", []))
     found += [t for t in aws.sns.list_topics()["Topics"] if t["TopicArn"].endswith(":%s-alarms" % env)]
     return found
 

@@ -46,7 +46,8 @@ def tags(key):
     ]
 
 
-def subnet_group(subnets=SUBNETS):
+def subnet_group(subnets=None):
+    subnets = SUBNETS if subnets is None else subnets
     return {
         "CacheSubnetGroupName": ENV,
         "CacheSubnetGroupDescription": "webstack environment cct: cache subnets",
@@ -133,7 +134,7 @@ def params(**more):
     return found
 
 
-def stub_read(stub, replication_group=None, primary=None, subnets=SUBNETS):
+def stub_read(stub, replication_group=None, primary=None, subnets=None):
     stub.add_response(
         "describe_cache_subnet_groups", {"CacheSubnetGroups": [subnet_group(subnets)]}, {"CacheSubnetGroupName": ENV}
     )

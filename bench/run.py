@@ -243,15 +243,16 @@ def slow_report(scenario, rounds):
     expected = {"ours": max(slow.values()), "peer": sum(slow.values())}
     table = {}
     for side in ("ours", "peer"):
-        fast, slowed = median(rounds, side, "fast", "seconds"), median(rounds, side, "slowed", "seconds")
+        fast = round(median(rounds, side, "fast", "seconds"), 2)
+        slowed = round(median(rounds, side, "slowed", "seconds"), 2)
         differences = [r[side]["slowed"]["seconds"] - r[side]["fast"]["seconds"] for r in rounds]
         table[side] = {
             "fast": fast,
             "slowed": slowed,
             "difference": round(statistics.median(differences), 2),
             "expected_difference": expected[side],
-            "calls_fast": median(rounds, side, "fast", "calls"),
-            "calls_slowed": median(rounds, side, "slowed", "calls"),
+            "calls_fast": round(median(rounds, side, "fast", "calls")),
+            "calls_slowed": round(median(rounds, side, "slowed", "calls")),
         }
     print("\nemulator slowed: %s (seconds a new resource stays pending)" % slow)
     print("\n| first converge | fast (s) | slowed (s) | slowed - fast (s) | expected (s) | calls fast | calls slowed |")

@@ -129,6 +129,7 @@ def describe_group(ctx, name):
 
 class AutoScalingGroup(Kind):
     name = "auto_scaling_group"
+    unordered = ("subnet_ids", "target_group_arns", "propagated_tags")
     create_only = ("auto_scaling_group_name",)
     updatable = (
         "launch_template_id",
@@ -174,13 +175,6 @@ class AutoScalingGroup(Kind):
                 )
             )
         return found
-
-    def equal(self, field, before, after):
-        if contains_unknown(after):
-            return False
-        if field in ("subnet_ids", "target_group_arns", "propagated_tags"):
-            return sorted(before or []) == sorted(after or [])
-        return before == after
 
     def _params(self, ctx, fields):
         params = dict(

@@ -18,7 +18,6 @@ from ansible_collections.webstack.aws.plugins.module_utils.engine import (
     Current,
     EngineError,
     Kind,
-    contains_unknown,
 )
 
 # A just-created EC2 id can be unknown to the next call for a moment (eventual consistency).
@@ -277,6 +276,7 @@ class RouteTable(Ec2Kind):
     """A route table with its routes ({destination: target id}) and subnet associations."""
 
     name = "route_table"
+    unordered = ("subnet_ids",)
     create_only = ("vpc_id",)
     updatable = ("routes", "subnet_ids")
     TARGETS = (("igw-", "GatewayId"), ("nat-", "NatGatewayId"))
@@ -298,13 +298,6 @@ class RouteTable(Ec2Kind):
             fields = {"vpc_id": table["VpcId"], "routes": routes, "subnet_ids": sorted(subnet_ids)}
             found.append(self.current(ctx, table["RouteTableId"], tag_dict(table.get("Tags")), fields, table))
         return found
-
-    def equal(self, field, before, after):
-        if contains_unknown(after):
-            return False
-        if field == "subnet_ids":
-            return sorted(before or []) == sorted(after or [])
-        return before == after
 
     def create(self, ctx, key, fields, tags):
         table = ctx.call(

@@ -85,6 +85,7 @@ class CacheSubnetGroup(Kind):
     """The cache subnet group ``<environment>`` (the network layer's database subnets)."""
 
     name = "cache_subnet_group"
+    unordered = ("subnets",)
     create_only = ("name",)
     updatable = ("subnets",)
 
@@ -111,13 +112,6 @@ class CacheSubnetGroup(Kind):
                 Current(tags.get(TAG_RESOURCE, SUBNET_GROUP_KEY), group["CacheSubnetGroupName"], fields, tags, group)
             )
         return found
-
-    def equal(self, field, before, after):
-        if contains_unknown(after):
-            return False
-        if field == "subnets":
-            return sorted(before or []) == sorted(after or [])
-        return before == after
 
     def create(self, ctx, key, fields, tags):
         group = ctx.call(
@@ -262,6 +256,7 @@ class ReplicationGroup(Kind):
     ``final_snapshot`` is the name of the snapshot taken when the group is deleted (None: no snapshot)."""
 
     name = "replication_group"
+    unordered = ("security_groups",)
     create_only = ("engine", "port", "at_rest_encryption", "subnet_group")
     updatable = (
         "engine_version",
@@ -327,11 +322,9 @@ class ReplicationGroup(Kind):
             return True
         if field == "engine_version":
             return version_matches(before, after)
-        if field == "security_groups":
-            return sorted(before or []) == sorted(after or [])
         if field == "maintenance_window":
             return (before or "").lower() == (after or "").lower()
-        return before == after
+        return super().equal(field, before, after)
 
     # -- create ----------------------------------------------------------------------------------
     def create(self, ctx, key, fields, tags):

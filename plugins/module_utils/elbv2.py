@@ -30,7 +30,6 @@ from ansible_collections.webstack.aws.plugins.module_utils.engine import (
     Current,
     EngineError,
     Kind,
-    contains_unknown,
 )
 
 TAGS_PER_CALL = 20
@@ -366,11 +365,6 @@ class Elbv2Kind(Kind):
         if remove:
             ctx.call("elbv2", "remove_tags", ResourceArns=[current.id], TagKeys=list(remove))
 
-    def equal(self, field, before, after):
-        if contains_unknown(after):
-            return False
-        return before == after
-
 
 class TargetGroup(Elbv2Kind):
     """A target group: one Elastic Beanstalk "process".  Port, protocol and VPC cannot change in place;
@@ -480,6 +474,7 @@ class LoadBalancer(Elbv2Kind):
     """The Application Load Balancer, named after the environment."""
 
     name = "load_balancer"
+    unordered = ("subnets", "security_groups")
     create_only = ("name", "scheme", "vpc_id")
     updatable = ("subnets", "security_groups", "idle_timeout", "deletion_protection", "access_logs")
 
@@ -500,13 +495,6 @@ class LoadBalancer(Elbv2Kind):
             fields.update(attributes)
             found.append(Current(tags.get(TAG_RESOURCE, arn), arn, fields, tags, lb))
         return found
-
-    def equal(self, field, before, after):
-        if contains_unknown(after):
-            return False
-        if field in ("subnets", "security_groups"):
-            return sorted(before or []) == sorted(after or [])
-        return before == after
 
     def check_delete(self, ctx, current):
         if current.fields.get("deletion_protection"):

@@ -180,11 +180,13 @@ class Kind:
 
     ``create_only``: fields that cannot change in place (a change means replacement).
     ``updatable``: fields an update can change.  Everything else in ``fields`` is informative.
+    ``unordered``: list fields whose order does not matter (ids of subnets, security groups ...).
     """
 
     name = "resource"
     create_only = ()
     updatable = ()
+    unordered = ()
     # Replace by creating the successor first and deleting the old one after every create and update
     # (so references can be repointed to it first); needs the two to coexist (different names).
     replace_creates_first = False
@@ -214,7 +216,12 @@ class Kind:
         """Wait until deleted resources are gone (default: they are at once)."""
 
     def equal(self, field, before, after):
-        """Whether a field already matches.  Override to normalise (order, case, defaults)."""
+        """Whether a field already matches: never for a value known only after apply, in any order for the
+        ``unordered`` fields.  Override to normalise more (case, defaults), and fall back on this."""
+        if contains_unknown(after):
+            return False
+        if field in self.unordered:
+            return sorted(before or []) == sorted(after or [])
         return before == after
 
     def sort_keys(self, keys):

@@ -171,6 +171,7 @@ class Role(Kind):
     """An IAM role: trust policy, description, inline policies {name: document}, managed policy ARNs."""
 
     name = "iam_role"
+    unordered = ("managed_policy_arns",)
     create_only = ("path",)
     updatable = ("assume_role_policy", "description", "inline_policies", "managed_policy_arns", "permissions_boundary")
 
@@ -205,11 +206,9 @@ class Role(Kind):
         if field == "inline_policies":
             before, after = before or {}, after or {}
             return sorted(before) == sorted(after) and all(policies_equal(before[n], after[n]) for n in after)
-        if field == "managed_policy_arns":
-            return sorted(before or []) == sorted(after or [])
         if field in ("description", "permissions_boundary"):
             return (before or "") == (after or "")
-        return before == after
+        return super().equal(field, before, after)
 
     def create(self, ctx, key, fields, tags):
         params = dict(

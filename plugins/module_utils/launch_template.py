@@ -20,7 +20,6 @@ from ansible_collections.webstack.aws.plugins.module_utils.ec2 import (
     layer_filters,
     tag_dict,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.engine import contains_unknown
 
 # The launch template's key in the compute layer (one template per environment).
 TEMPLATE_KEY = "launch_template"
@@ -130,6 +129,7 @@ class LaunchTemplate(Ec2Kind):
     """One launch template per environment, named after it; updates make a new default version."""
 
     name = "launch_template"
+    unordered = ("security_group_ids",)
     create_only = ("launch_template_name",)
     updatable = FIELDS
 
@@ -177,15 +177,11 @@ class LaunchTemplate(Ec2Kind):
         return tags
 
     def equal(self, field, before, after):
-        if contains_unknown(after):
-            return False
-        if field == "security_group_ids":
-            return sorted(before or []) == sorted(after or [])
         if field == "user_data":
             return (before or None) == (after or None)
         if field == "instance_tags":
             return (before or {}) == (after or {})
-        return before == after
+        return super().equal(field, before, after)
 
     def create(self, ctx, key, fields, tags):
         template = ctx.call(

@@ -275,6 +275,7 @@ class SubnetGroup(Kind):
     """The DB subnet group ``<environment>``: the database subnets of the network layer."""
 
     name = "subnet_group"
+    unordered = ("subnet_ids",)
     updatable = ("description", "subnet_ids")
 
     def read(self, ctx):
@@ -294,13 +295,6 @@ class SubnetGroup(Kind):
             }
             found.append(Current(SUBNET_GROUP_KEY, group["DBSubnetGroupName"], fields, tags, group))
         return found
-
-    def equal(self, field, before, after):
-        if contains_unknown(after):
-            return False
-        if field == "subnet_ids":
-            return sorted(before or []) == sorted(after or [])
-        return before == after
 
     def create(self, ctx, key, fields, tags):
         refuse_foreign(ctx, "DB subnet group %s" % ctx.environment)

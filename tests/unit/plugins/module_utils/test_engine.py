@@ -347,3 +347,16 @@ def test_retry_messages_retry_only_the_matching_message():
     with pytest.raises(ClientError):
         plain(call)()
     assert len(calls) == 1
+
+
+def test_default_equal_ignores_order_of_unordered_fields_and_never_matches_unknowns():
+    class Groups(Kind):
+        unordered = ("subnet_ids",)
+
+    kind = Groups()
+    assert kind.equal("subnet_ids", ["subnet-b", "subnet-a"], ["subnet-a", "subnet-b"])
+    assert not kind.equal("subnet_ids", ["subnet-a"], ["subnet-a", "subnet-b"])
+    assert kind.equal("subnet_ids", None, [])
+    assert not kind.equal("order", ["b", "a"], ["a", "b"])  # not declared unordered: order counts
+    assert not kind.equal("subnet_ids", ["subnet-a"], [Unknown("subnet a")])
+    assert not kind.equal("vpc", {"id": "vpc-1"}, {"id": Unknown("vpc")})

@@ -277,7 +277,8 @@ class CountingFaultMiddleware:
             with self.lock:
                 self.created[(service, ident.lower())] = time.monotonic() + seconds
 
-    def _held(self, environ, start_response, spec, pending):
+    def _answer(self, environ):
+        """moto's whole answer to a request: (status, headers, body), to be rewritten before it is sent."""
         captured = {}
 
         def capture(status, headers, exc_info=None):
@@ -289,28 +290,22 @@ class CountingFaultMiddleware:
         finally:
             if hasattr(chunks, "close"):
                 chunks.close()
-        if captured["status"].startswith("200"):
+        return captured["status"], captured["headers"], body
+
+    def _held(self, environ, start_response, spec, pending):
+        status, headers, body = self._answer(environ)
+        if status.startswith("200"):
             body = hold_status(body, spec[3], spec[4], pending)
-        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
-        start_response(captured["status"], headers + [("Content-Length", str(len(body)))])
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+        start_response(status, headers + [("Content-Length", str(len(body)))])
         return [body]
 
     def _not_found(self, environ, start_response, spec, name):
-        captured = {}
-
-        def capture(status, headers, exc_info=None):
-            captured["status"], captured["headers"] = status, headers
-
-        chunks = self.app(environ, capture)
-        try:
-            body = b"".join(chunks)
-        finally:
-            if hasattr(chunks, "close"):
-                chunks.close()
-        if captured["status"].startswith("200") and spec[1].encode() not in body:
+        status, headers, body = self._answer(environ)
+        if status.startswith("200") and spec[1].encode() not in body:
             fault = {"code": spec[2], "status": 404, "message": spec[3] % name}
             return self._error(environ, fault, start_response)
-        start_response(captured["status"], captured["headers"])
+        start_response(status, headers)
         return [body]
 
     @staticmethod

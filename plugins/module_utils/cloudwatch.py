@@ -22,6 +22,8 @@ from ansible_collections.webstack.aws.plugins.module_utils.engine import (
     Current,
     Kind,
     contains_unknown,
+    tag_dict,
+    tag_list,
 )
 
 TAGGING = "resourcegroupstaggingapi"
@@ -43,14 +45,6 @@ ALARM_FIELDS = (
     "alarm_description",
     "metrics",
 )
-
-
-def tag_dict(tag_list):
-    return dict((t["Key"], t["Value"]) for t in tag_list or [])
-
-
-def tag_list(tags):
-    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
 
 
 def tagged(ctx):

@@ -18,6 +18,7 @@ from ansible_collections.webstack.aws.plugins.module_utils.engine import (
     Current,
     EngineError,
     Kind,
+    tag_dict,
 )
 
 # A just-created EC2 id can be unknown to the next call for a moment (eventual consistency).
@@ -31,10 +32,6 @@ EVENTUAL_CONSISTENCY_CODES = (
     "InvalidNatGatewayID.NotFound",
     "NatGatewayNotFound",
 )
-
-
-def tag_dict(tag_list):
-    return dict((t["Key"], t["Value"]) for t in tag_list or [])
 
 
 def tag_specifications(resource_type, tags):

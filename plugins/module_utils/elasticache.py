@@ -30,6 +30,9 @@ from ansible_collections.webstack.aws.plugins.module_utils.engine import (
     EngineError,
     Kind,
     contains_unknown,
+    error_code,
+    tag_dict,
+    tag_list,
 )
 
 SUBNET_GROUP_KEY = "subnet_group"
@@ -44,18 +47,6 @@ SUBNET_GROUP_NOT_FOUND = ("CacheSubnetGroupNotFoundFault", "CacheSubnetGroupNotF
 GROUP_NOT_FOUND = ("ReplicationGroupNotFoundFault", "ReplicationGroupNotFound")
 CLUSTER_NOT_FOUND = ("CacheClusterNotFound", "CacheClusterNotFoundFault")
 GROUP_EXISTS = ("ReplicationGroupAlreadyExistsFault", "ReplicationGroupAlreadyExists")
-
-
-def error_code(exc):
-    return getattr(exc, "response", {}).get("Error", {}).get("Code")
-
-
-def tag_list(tags):
-    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
-
-
-def tag_dict(tags):
-    return dict((t["Key"], t["Value"]) for t in tags or [])
 
 
 def ours(ctx, tags):

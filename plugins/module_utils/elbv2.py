@@ -30,6 +30,9 @@ from ansible_collections.webstack.aws.plugins.module_utils.engine import (
     Current,
     EngineError,
     Kind,
+    error_code,
+    tag_dict,
+    tag_list,
 )
 
 TAGS_PER_CALL = 20
@@ -39,18 +42,6 @@ MAX_PRIORITY = 50000
 LB_ATTRIBUTE_DEFAULTS = {"idle_timeout": 60, "deletion_protection": False, "access_logs": {"enabled": False}}
 TG_ATTRIBUTE_DEFAULTS = {"deregistration_delay": 300, "stickiness": False, "stickiness_duration": 86400}
 REDIRECT_DEFAULTS = {"Host": "#{host}", "Path": "/#{path}", "Query": "#{query}"}
-
-
-def error_code(exc):
-    return getattr(exc, "response", {}).get("Error", {}).get("Code")
-
-
-def tag_list(tags):
-    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
-
-
-def tag_dict(tags):
-    return dict((t["Key"], t["Value"]) for t in tags or [])
 
 
 def pages(ctx, operation, result_key, **params):

@@ -239,6 +239,21 @@ class Kind:
         retire a replaced resource only once its successor is in service."""
 
 
+def tag_list(tags):
+    """A dict of tags in AWS's shape, [{"Key": k, "Value": v}, ...], sorted by key."""
+    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+
+
+def tag_dict(tags):
+    """AWS's [{"Key": k, "Value": v}, ...] (or None) as a dict."""
+    return dict((t["Key"], t["Value"]) for t in tags or [])
+
+
+def error_code(exc):
+    """The error code of a botocore ClientError (None for any other exception)."""
+    return getattr(exc, "response", {}).get("Error", {}).get("Code")
+
+
 def tag_changes(current_tags, desired_tags, purge):
     """(add, remove, after) for tags.  ``aws:`` tags are never touched."""
     add = dict((k, v) for k, v in desired_tags.items() if current_tags.get(k) != v)

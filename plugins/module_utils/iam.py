@@ -26,6 +26,8 @@ from ansible_collections.webstack.aws.plugins.module_utils.engine import (
     TAG_RESOURCE,
     Current,
     Kind,
+    tag_dict,
+    tag_list,
 )
 
 POLICY_VERSION = "2012-10-17"
@@ -131,14 +133,6 @@ def normalise_policy(document, fold_case=False):
 
 def policies_equal(before, after):
     return normalise_policy(before, fold_case=True) == normalise_policy(after, fold_case=True)
-
-
-def tag_dict(tag_list):
-    return dict((t["Key"], t["Value"]) for t in tag_list or [])
-
-
-def tag_list(tags):
-    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
 
 
 def iam_list(ctx, operation, result_key, **params):

@@ -18,8 +18,8 @@ from ansible_collections.webstack.aws.plugins.module_utils.ec2 import (
     Ec2Kind,
     client_token,
     layer_filters,
-    tag_dict,
 )
+from ansible_collections.webstack.aws.plugins.module_utils.engine import tag_dict
 
 # The launch template's key in the compute layer (one template per environment).
 TEMPLATE_KEY = "launch_template"

@@ -25,6 +25,8 @@ from ansible_collections.webstack.aws.plugins.module_utils.engine import (
     EngineError,
     Kind,
     contains_unknown,
+    tag_dict,
+    tag_list,
 )
 
 try:
@@ -88,14 +90,6 @@ PROTECTED = (
     "To delete it: run once with deletion_protection=false (state present), then state=absent (or, to replace it, "
     "the replacing change with allow_replacement=true)."
 )
-
-
-def tag_dict(tag_list):
-    return dict((t["Key"], t["Value"]) for t in tag_list or [])
-
-
-def tag_list(tags):
-    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
 
 
 def ours(ctx, tags):

@@ -32,6 +32,9 @@ from ansible_collections.webstack.aws.plugins.module_utils.engine import (
     EngineError,
     Kind,
     contains_unknown,
+    error_code,
+    tag_dict,
+    tag_list,
 )
 
 BUCKET_KEY = "bucket"
@@ -83,18 +86,6 @@ CONTENT_TYPES = {
 }
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 UTF8_TYPES = ("text/", "application/json", "application/manifest+json", "application/xml", "image/svg+xml")
-
-
-def error_code(exc):
-    return getattr(exc, "response", {}).get("Error", {}).get("Code")
-
-
-def tag_list(tags):
-    return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
-
-
-def tag_dict(tags):
-    return dict((t["Key"], t["Value"]) for t in tags or [])
 
 
 def bucket_name_problem(name):

@@ -107,3 +107,19 @@ def quartet(emulator, module, args):
     assert again.plan == [] and again.result["applied"] == []
     assert again.calls["mutating"] == 0, again.calls["by_action"]
     return Quartet(first_check, apply, second_check, again)
+
+
+def network_with_groups(emulator, environment, cidr, groups):
+    """A two-zone network without NAT and the firewall's groups, the prerequisites of the layers above them.
+    Returns the network and firewall layers' outputs: {"network": ..., "security_groups": ...}."""
+    net = run_task(
+        emulator, "network", {"environment": environment, "cidr_block": cidr, "nat_gateways": "none", "az_count": 2}
+    )
+    args = {"environment": environment, "vpc_id": net.result["network"]["vpc_id"], "groups": list(groups)}
+    firewall = run_task(emulator, "security_groups", args)
+    return {"network": net.result["network"], "security_groups": firewall.result["security_groups"]}
+
+
+def remove_network_with_groups(emulator, environment):
+    run_task(emulator, "security_groups", {"environment": environment, "state": "absent"})
+    run_task(emulator, "network", {"environment": environment, "state": "absent"})

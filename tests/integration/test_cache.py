@@ -17,7 +17,7 @@ import tempfile
 import pytest
 import yaml
 from common import run_playbook
-from helpers import quartet, run_task
+from helpers import network_with_groups, quartet, remove_network_with_groups, run_task
 
 ENV = "cct"
 TOKEN = "Sup3r-secret-t0ken-for-cct"  # noqa: S105 - a test token, checked to never show
@@ -26,23 +26,15 @@ ROTATED = "An0ther-secret-t0ken-cct!"  # noqa: S105 - likewise
 
 @pytest.fixture(scope="module")
 def prereq(emulator):
-    net = run_task(
-        emulator, "network", {"environment": ENV, "cidr_block": "10.62.0.0/16", "nat_gateways": "none", "az_count": 2}
-    )
-    vpc_id = net.result["network"]["vpc_id"]
-    fw = run_task(
-        emulator,
-        "security_groups",
-        {"environment": ENV, "vpc_id": vpc_id, "groups": ["load_balancer", "instance", "cache"]},
-    )
+    made = network_with_groups(emulator, ENV, "10.62.0.0/16", ["load_balancer", "instance", "cache"])
+    group_ids = made["security_groups"]["group_ids"]
     yield {
-        "vpc_id": vpc_id,
-        "subnets": net.result["network"]["subnet_ids"]["database"],
-        "security_groups": [fw.result["security_groups"]["group_ids"]["cache"]],
-        "instance_group": fw.result["security_groups"]["group_ids"]["instance"],
+        "vpc_id": made["network"]["vpc_id"],
+        "subnets": made["network"]["subnet_ids"]["database"],
+        "security_groups": [group_ids["cache"]],
+        "instance_group": group_ids["instance"],
     }
-    run_task(emulator, "security_groups", {"environment": ENV, "state": "absent"})
-    run_task(emulator, "network", {"environment": ENV, "state": "absent"})
+    remove_network_with_groups(emulator, ENV)
 
 
 def base(prereq, **more):

@@ -13,7 +13,7 @@ import tempfile
 import pytest
 import yaml
 from common import run_playbook
-from helpers import quartet, run_task
+from helpers import network_with_groups, quartet, remove_network_with_groups, run_task
 
 ENV = "dbt"
 PASSWORD = "Sup3r-Secret-Pa55word"  # noqa: S105 - a test password that must never appear in any output
@@ -21,19 +21,12 @@ PASSWORD = "Sup3r-Secret-Pa55word"  # noqa: S105 - a test password that must nev
 
 @pytest.fixture(scope="module")
 def prereq(emulator):
-    net = run_task(
-        emulator, "network", {"environment": ENV, "cidr_block": "10.62.0.0/16", "nat_gateways": "none", "az_count": 2}
-    )
-    vpc_id = net.result["network"]["vpc_id"]
-    fw = run_task(
-        emulator,
-        "security_groups",
-        {"environment": ENV, "vpc_id": vpc_id, "groups": ["load_balancer", "instance", "database"]},
-    )
+    made = network_with_groups(emulator, ENV, "10.62.0.0/16", ["load_balancer", "instance", "database"])
+    group_ids = made["security_groups"]["group_ids"]
     yield {
-        "subnets": net.result["network"]["subnet_ids"]["database"],
-        "security_groups": [fw.result["security_groups"]["group_ids"]["database"]],
-        "instance_group": fw.result["security_groups"]["group_ids"]["instance"],
+        "subnets": made["network"]["subnet_ids"]["database"],
+        "security_groups": [group_ids["database"]],
+        "instance_group": group_ids["instance"],
     }
     import boto3
 
@@ -48,8 +41,7 @@ def prereq(emulator):
         for instance in rds.describe_db_instances(Filters=[{"Name": "db-instance-id", "Values": [env]}])["DBInstances"]:
             rds.modify_db_instance(DBInstanceIdentifier=instance["DBInstanceIdentifier"], DeletionProtection=False)
         run_task(emulator, "database", {"environment": env, "state": "absent", "final_snapshot": False})
-    run_task(emulator, "security_groups", {"environment": ENV, "state": "absent"})
-    run_task(emulator, "network", {"environment": ENV, "state": "absent"})
+    remove_network_with_groups(emulator, ENV)
 
 
 def base(prereq, env=ENV, **more):

@@ -4,20 +4,15 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from helpers import quartet, run_task
+from helpers import network_with_groups, quartet, remove_network_with_groups, run_task
 
 ENV = "lbt"
 
 
 @pytest.fixture(scope="module")
 def prereq(emulator):
-    net = run_task(
-        emulator, "network", {"environment": ENV, "cidr_block": "10.61.0.0/16", "nat_gateways": "none", "az_count": 2}
-    )
-    vpc_id = net.result["network"]["vpc_id"]
-    fw = run_task(
-        emulator, "security_groups", {"environment": ENV, "vpc_id": vpc_id, "groups": ["load_balancer", "instance"]}
-    )
+    made = network_with_groups(emulator, ENV, "10.61.0.0/16", ["load_balancer", "instance"])
+    group_ids = made["security_groups"]["group_ids"]
     acm = boto3.client(
         "acm",
         endpoint_url=emulator.endpoint,
@@ -27,10 +22,10 @@ def prereq(emulator):
     )
     certificate = acm.request_certificate(DomainName="lbt.example.com")["CertificateArn"]
     yield {
-        "vpc_id": vpc_id,
-        "subnets": net.result["network"]["subnet_ids"]["public"],
-        "security_groups": [fw.result["security_groups"]["group_ids"]["load_balancer"]],
-        "instance_group": fw.result["security_groups"]["group_ids"]["instance"],
+        "vpc_id": made["network"]["vpc_id"],
+        "subnets": made["network"]["subnet_ids"]["public"],
+        "security_groups": [group_ids["load_balancer"]],
+        "instance_group": group_ids["instance"],
         "certificate_arn": certificate,
     }
     elbv2 = boto3.client(
@@ -45,8 +40,7 @@ def prereq(emulator):
             LoadBalancerArn=lb["LoadBalancerArn"], Attributes=[{"Key": "deletion_protection.enabled", "Value": "false"}]
         )
     run_task(emulator, "load_balancer", {"environment": ENV, "state": "absent"})
-    run_task(emulator, "security_groups", {"environment": ENV, "state": "absent"})
-    run_task(emulator, "network", {"environment": ENV, "state": "absent"})
+    remove_network_with_groups(emulator, ENV)
 
 
 def base(prereq, **more):

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
-from urllib.parse import quote
 
 from ansible_collections.webstack.aws.plugins.module_utils import s3
 from ansible_collections.webstack.aws.plugins.module_utils.cloudfront import (
@@ -42,7 +40,6 @@ CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/
 ALIAS = re.compile(r"^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
 PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
 DEFAULT_CACHE_CONTROL = "public, max-age=300"
-MAX_INVALIDATION_PATHS = 15
 
 
 def argument_spec():
@@ -119,16 +116,6 @@ def local_files(params):
     return files
 
 
-def invalidation_paths(keys, root_object=None):
-    """CloudFront paths for changed keys (``/`` too when the root object changed), or ``/*`` past 15."""
-    paths = sorted(set("/" + quote(key, safe="/-_.~") for key in keys))
-    if root_object and root_object in keys:
-        paths = sorted(set(paths) | {"/"})
-    if len(paths) > MAX_INVALIDATION_PATHS:
-        return ["/*"]
-    return paths
-
-
 class AssetsLayer(LayerSpec):
     layer = "static_assets"
     result_key = "static_assets"
@@ -138,6 +125,7 @@ class AssetsLayer(LayerSpec):
         self.files = None
         self.bucket_kind = None
         self.asset_kind = None
+        self.distribution_kind = None
         self.uploads = []
         self.stale = []
 
@@ -151,11 +139,12 @@ class AssetsLayer(LayerSpec):
         self.bucket_kind.force = bool(params.get("force"))
         self.files = local_files(params)
         self.asset_kind = s3.Asset(self.files, bool(params.get("delete_stale")))
+        self.distribution_kind = Distribution(bool(params.get("invalidate")), params.get("default_root_object"))
 
     def kinds(self):
         if self.bucket_kind is None:
             self.configure({})
-        return [self.bucket_kind, OriginAccessControl(), Distribution(), s3.BucketPolicy(), self.asset_kind]
+        return [self.bucket_kind, OriginAccessControl(), self.distribution_kind, s3.BucketPolicy(), self.asset_kind]
 
     def desired(self, ctx, params, current):
         env = ctx.environment
@@ -296,7 +285,6 @@ class AssetsLayer(LayerSpec):
             url = "https://%s" % aliases[0]
         elif domain:
             url = "https://%s" % domain
-        invalidation = self.invalidate(ctx, params, current, arn)
         return {
             "environment": ctx.environment,
             "bucket": name,
@@ -310,26 +298,5 @@ class AssetsLayer(LayerSpec):
             "status": status,
             "uploaded": list(self.uploads),
             "deleted": list(self.stale),
-            "invalidation_id": invalidation,
+            "invalidation_id": ctx.shared.get("assets_invalidation"),
         }
-
-    def invalidate(self, ctx, params, current, arn):
-        """One CreateInvalidation for what was uploaded or deleted, on a distribution that was there before the
-        run (a new one has nothing cached).  Not in check mode; not when nothing changed."""
-        done = list(ctx.shared.get("assets_uploaded", [])) + list(ctx.shared.get("assets_deleted", []))
-        if ctx.check_mode or not done or not params.get("invalidate") or not arn or isinstance(arn, Unknown):
-            return None
-        existing = (current.get("distribution") or {}).get(DISTRIBUTION_KEY)
-        if existing is None or existing.id != arn:
-            return None
-        paths = invalidation_paths(done, params.get("default_root_object"))
-        answer = ctx.call(
-            "cloudfront",
-            "create_invalidation",
-            DistributionId=distribution_id(arn),
-            InvalidationBatch={
-                "Paths": {"Quantity": len(paths), "Items": paths},
-                "CallerReference": "webstack-%s-%d" % (ctx.environment, int(time.time() * 1000)),
-            },
-        )
-        return answer["Invalidation"]["Id"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import time
+from urllib.parse import quote
 
 try:
     from botocore.exceptions import ClientError
@@ -29,6 +30,7 @@ from ansible_collections.webstack.aws.plugins.module_utils.engine import (
 )
 
 OAC_KEY = "origin_access_control"
+MAX_INVALIDATION_PATHS = 15  # past these, one "/*" (paths beyond the first 1000 a month are charged)
 DISTRIBUTION_KEY = "distribution"
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # the AWS managed cache policy
 ALLOWED_METHODS = ["GET", "HEAD", "OPTIONS"]
@@ -262,6 +264,16 @@ def distribution_summary(distribution):
     }
 
 
+def invalidation_paths(keys, root_object=None):
+    """CloudFront paths for changed keys (``/`` too when the root object changed), or ``/*`` past 15."""
+    paths = sorted(set("/" + quote(key, safe="/-_.~") for key in keys))
+    if root_object and root_object in keys:
+        paths = sorted(set(paths) | {"/"})
+    if len(paths) > MAX_INVALIDATION_PATHS:
+        return ["/*"]
+    return paths
+
+
 class Distribution(Kind):
     """The distribution in front of the bucket.  Updates are GetDistributionConfig + UpdateDistribution with the
     ETag; deletes disable it first, wait until it is deployed, then delete it with the new ETag."""
@@ -279,6 +291,11 @@ class Distribution(Kind):
         "origin",
         "cache_behavior",
     )
+
+    def __init__(self, invalidate=False, root_object=None):
+        self.invalidate = invalidate  # invalidate the paths of the objects uploaded or deleted in this run
+        self.root_object = root_object
+        self.deleted = set()
 
     def read(self, ctx):
         comment = distribution_comment(ctx.environment)
@@ -352,6 +369,26 @@ class Distribution(Kind):
 
         ctx.poll("the distribution to be deployed", pending, interval=5.0, max_interval=30.0)
 
+    def finish(self, ctx):
+        """Once the objects are uploaded (or deleted): one CreateInvalidation of their paths, on the distribution
+        that was there before the run and still is (a new one has nothing cached).  Not an entry of the plan: the
+        result's ``invalidation_id`` reports it."""
+        done = list(ctx.shared.get("assets_uploaded", [])) + list(ctx.shared.get("assets_deleted", []))
+        serving = [arn for arn in ctx.shared.get("distributions_found", {}) if arn not in self.deleted]
+        if not (self.invalidate and done and len(serving) == 1):
+            return
+        paths = invalidation_paths(done, self.root_object)
+        answer = ctx.call(
+            "cloudfront",
+            "create_invalidation",
+            DistributionId=distribution_id(serving[0]),
+            InvalidationBatch={
+                "Paths": {"Quantity": len(paths), "Items": paths},
+                "CallerReference": "webstack-%s-%d" % (ctx.environment, int(time.time() * 1000)),
+            },
+        )
+        ctx.shared["assets_invalidation"] = answer["Invalidation"]["Id"]
+
     def set_tags(self, ctx, current, add, remove):
         if add:
             ctx.call("cloudfront", "tag_resource", Resource=current.id, Tags=tag_items(add))
@@ -360,6 +397,7 @@ class Distribution(Kind):
 
     def delete(self, ctx, current):
         """Disable, wait until deployed (always: CloudFront refuses to delete it before), delete with the ETag."""
+        self.deleted.add(current.id)
         ident = distribution_id(current.id)
         got = ctx.call("cloudfront", "get_distribution_config", Id=ident)
         etag = got["ETag"]

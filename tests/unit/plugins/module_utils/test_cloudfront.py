@@ -12,11 +12,12 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from ansible_collections.webstack.aws.plugins.module_utils import s3
-from ansible_collections.webstack.aws.plugins.module_utils.assets import invalidation_paths, validate
+from ansible_collections.webstack.aws.plugins.module_utils.assets import validate
 from ansible_collections.webstack.aws.plugins.module_utils.cloudfront import (
     Distribution,
     apply_fields,
     distribution_fields,
+    invalidation_paths,
     origin_equal,
 )
 from ansible_collections.webstack.aws.plugins.module_utils.engine import Context, EngineError, Unknown

@@ -7,16 +7,31 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo demo-check test lint unit integration agents sanity bench bench-worker emulator-start emulator-stop clean
+.PHONY: venv lock lock-upgrade demo demo-check test lint unit integration agents sanity bench bench-worker emulator-start emulator-stop clean
 
 venv: $(STAMP)
 
+# Everything comes from the hash-pinned lock (requirements.txt, transitive dependencies included):
+# --require-hashes refuses anything unpinned, --no-deps anything the lock does not name, and the
+# agents package is built with the lock's setuptools (--no-build-isolation) and installs no dependency
+# of its own. `pip check` proves the lock is complete and consistent.
 $(STAMP): requirements.txt agents/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet -e agents
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e agents
+	$(BIN)/python -m pip check
 	touch $(STAMP)
+
+# Refresh the lock from requirements.in, on purpose: `make lock` keeps every pin it can and adds what
+# requirements.in newly asks for; `make lock-upgrade` moves every package to its newest release.
+LOCK := $(BIN)/uv pip compile --native-tls --quiet --generate-hashes --universal --python-version 3.11 \
+	--custom-compile-command "make lock" requirements.in -o requirements.txt
+
+lock: venv
+	$(LOCK)
+
+lock-upgrade: venv
+	$(LOCK) --upgrade
 
 demo: venv
 	$(BIN)/python tools/demo.py

@@ -341,7 +341,13 @@ class CountingFaultMiddleware:
         with self.lock:
             fault = self._matching_fault(service, action)
             self.log.append(
-                {"service": service, "action": action, "mutating": is_mutating(action), "faulted": bool(fault)}
+                {
+                    "service": service,
+                    "action": action,
+                    "mutating": is_mutating(action),
+                    "faulted": bool(fault),
+                    "time": time.time(),  # to tell apart the calls of several tasks of one playbook run
+                }
             )
         if fault:
             return self._error(environ, fault, start_response)

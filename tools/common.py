@@ -62,10 +62,14 @@ class PlaybookRun:
 
     def task(self, name):
         """The localhost result of the task called ``name`` (the last one, when it ran more than once)."""
+        return self.task_record(name)["result"]
+
+    def task_record(self, name):
+        """Name, host, result and duration ({"start", "end"}, ISO 8601 UTC) of the task called ``name``."""
         found = [r for r in self.results.get("__tasks__", []) if r["name"] == name or r["name"].endswith(" : " + name)]
         if not found:
             raise KeyError("no task named %r ran; tasks: %s" % (name, [r["name"] for r in self.results["__tasks__"]]))
-        return found[-1]["result"]
+        return found[-1]
 
 
 def run_playbook(playbook, endpoint, *args, extra_vars=None, inventory=None, json_output=True, check=True):
@@ -89,7 +93,14 @@ def run_playbook(playbook, endpoint, *args, extra_vars=None, inventory=None, jso
         for play in data.get("plays", []):
             for task in play.get("tasks", []):
                 for host, result in task.get("hosts", {}).items():
-                    tasks.append({"name": task["task"]["name"], "host": host, "result": result})
+                    tasks.append(
+                        {
+                            "name": task["task"]["name"],
+                            "host": host,
+                            "result": result,
+                            "duration": task["task"].get("duration", {}),
+                        }
+                    )
         results = {"__tasks__": tasks, "__stats__": data.get("stats", {})}
     run = PlaybookRun(proc.returncode, proc.stdout, proc.stderr, seconds, results)
     if check and proc.returncode != 0:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import quartet, run_task
+from helpers import failing_case, quartet, run_task
 
 ENV = "alm"
 LB = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/alm-web/50dc6c495c0c9188"
@@ -204,14 +204,19 @@ def test_existing_topic_only_the_alarms_whose_inputs_are_given(emulator, aws):
     aws.sns.delete_topic(TopicArn=topic)
 
 
-@pytest.mark.parametrize(
-    "args,words",
-    [
-        ({"load_balancer": "my-alb"}, "load_balancer: 'my-alb' is not an Application Load Balancer ARN"),
-        ({"create_topic": True, "subscriptions": [{"protocol": "email", "endpoint": "nobody"}]}, "not an email"),
-    ],
-)
+BAD_INPUTS = [
+    ({"load_balancer": "my-alb"}, "load_balancer: 'my-alb' is not an Application Load Balancer ARN"),
+    ({"create_topic": True, "subscriptions": [{"protocol": "email", "endpoint": "nobody"}]}, "not an email"),
+]
+
+
+def bad_case(args, words):
+    """The module arguments of one bad-input case."""
+    return dict({"environment": "alm-bad"}, **args)
+
+
+@pytest.mark.parametrize("args,words", BAD_INPUTS)
 def test_bad_input_fails_before_any_aws_call(emulator, args, words):
-    out = run_task(emulator, "alarms", dict({"environment": "alm-bad"}, **args), expect_failure=True)
+    out = failing_case(emulator, "alarms", [bad_case(*case) for case in BAD_INPUTS], bad_case(args, words))
     assert words in out.result["msg"]
     assert out.calls["total"] == 0, out.calls

@@ -12,7 +12,7 @@ import base64
 
 import pytest
 from common import aws_env
-from helpers import quartet, run_task
+from helpers import failing_case, quartet, run_task
 
 ENV = "asg"
 
@@ -288,17 +288,21 @@ def test_check_mode_on_a_fresh_environment(emulator, prereqs):
     assert plan.result["auto_scaling"]["auto_scaling_group_arn"] is None
 
 
-@pytest.mark.parametrize(
-    "args,words",
-    [
-        ({"image_id": "ubuntu-22.04"}, "image_id: 'ubuntu-22.04' is not an AMI id"),
-        ({"instance_type": "t3micro"}, "instance_type: 't3micro' is not an instance type"),
-        ({"min_size": 3, "max_size": 2}, "min_size: 3 is above max_size 2"),
-        ({"target_group_arns": ["tg-1"]}, "target_group_arns[0]: 'tg-1' is not a target group ARN"),
-    ],
-)
+BAD_INPUTS = [
+    ({"image_id": "ubuntu-22.04"}, "image_id: 'ubuntu-22.04' is not an AMI id"),
+    ({"instance_type": "t3micro"}, "instance_type: 't3micro' is not an instance type"),
+    ({"min_size": 3, "max_size": 2}, "min_size: 3 is above max_size 2"),
+    ({"target_group_arns": ["tg-1"]}, "target_group_arns[0]: 'tg-1' is not a target group ARN"),
+]
+
+
+def bad_case(args, words):
+    """The module arguments of one bad-input case."""
+    return dict({"environment": "asg-bad", "image_id": "ami-12345678", "subnet_ids": ["subnet-12345678"]}, **args)
+
+
+@pytest.mark.parametrize("args,words", BAD_INPUTS)
 def test_bad_input_fails_before_any_aws_call(emulator, args, words):
-    base = {"environment": "asg-bad", "image_id": "ami-12345678", "subnet_ids": ["subnet-12345678"]}
-    out = run_task(emulator, "auto_scaling", dict(base, **args), expect_failure=True)
+    out = failing_case(emulator, "auto_scaling", [bad_case(*case) for case in BAD_INPUTS], bad_case(args, words))
     assert words in out.result["msg"]
     assert out.calls["total"] == 0, out.calls

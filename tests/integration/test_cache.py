@@ -17,7 +17,7 @@ import tempfile
 import pytest
 import yaml
 from common import run_playbook
-from helpers import network_with_groups, quartet, remove_network_with_groups, run_task
+from helpers import failing_case, network_with_groups, quartet, remove_network_with_groups, run_task
 
 ENV = "cct"
 TOKEN = "Sup3r-secret-t0ken-for-cct"  # noqa: S105 - a test token, checked to never show
@@ -217,31 +217,34 @@ def test_waits_for_the_group_to_become_available(emulator, aws, prereq):
             run_task(emulator, "cache", {"environment": name, "state": "absent", "final_snapshot": False})
 
 
-@pytest.mark.parametrize(
-    "args,option,words",
-    [
-        ({"replicas": 6}, "replicas", "from 0 to 5"),
-        ({"snapshot_retention": 36}, "snapshot_retention", "from 0 to 35"),
-        ({"node_type": "t4g.micro"}, "node_type", "is not a cache node type"),
-        ({"auth_token": TOKEN, "transit_encryption": False}, "auth_token", "needs transit_encryption=true"),
-        ({"auth_token": "short-token"}, "auth_token", "16 to 128 characters"),
-        ({"auth_token": "no@signs-allowed-in-here"}, "auth_token", "found '@'"),
-        ({"engine_version": "7"}, "engine_version", "is not a version"),
-        ({"engine": "valkey", "engine_version": "6.2"}, "engine_version", "not a valkey version"),
-        ({"maintenance_window": "sun:05:00-sun:05:30"}, "maintenance_window", "60 minutes"),
-        (
-            {"snapshot_window": "05:00-06:00", "maintenance_window": "sun:05:30-sun:06:30"},
-            "snapshot_window",
-            "overlaps maintenance_window",
-        ),
-        ({"update_auth_token": "always"}, "update_auth_token", "give auth_token too"),
-        ({"subnets": None}, "subnets", "is required when state=present"),
-    ],
-)
+BAD_INPUTS = [
+    ({"replicas": 6}, "replicas", "from 0 to 5"),
+    ({"snapshot_retention": 36}, "snapshot_retention", "from 0 to 35"),
+    ({"node_type": "t4g.micro"}, "node_type", "is not a cache node type"),
+    ({"auth_token": TOKEN, "transit_encryption": False}, "auth_token", "needs transit_encryption=true"),
+    ({"auth_token": "short-token"}, "auth_token", "16 to 128 characters"),
+    ({"auth_token": "no@signs-allowed-in-here"}, "auth_token", "found '@'"),
+    ({"engine_version": "7"}, "engine_version", "is not a version"),
+    ({"engine": "valkey", "engine_version": "6.2"}, "engine_version", "not a valkey version"),
+    ({"maintenance_window": "sun:05:00-sun:05:30"}, "maintenance_window", "60 minutes"),
+    (
+        {"snapshot_window": "05:00-06:00", "maintenance_window": "sun:05:30-sun:06:30"},
+        "snapshot_window",
+        "overlaps maintenance_window",
+    ),
+    ({"update_auth_token": "always"}, "update_auth_token", "give auth_token too"),
+    ({"subnets": None}, "subnets", "is required when state=present"),
+]
+
+
+def bad_case(args, option, words):
+    """The module arguments of one bad-input case."""
+    return dict({"environment": "cct-bad", "subnets": ["subnet-1", "subnet-2"], "security_groups": ["sg-1"]}, **args)
+
+
+@pytest.mark.parametrize("args,option,words", BAD_INPUTS)
 def test_bad_input_fails_before_any_aws_call(emulator, args, option, words):
-    full = {"environment": "cct-bad", "subnets": ["subnet-1", "subnet-2"], "security_groups": ["sg-1"]}
-    full.update(args)
-    out = run_task(emulator, "cache", full, expect_failure=True)
+    out = failing_case(emulator, "cache", [bad_case(*case) for case in BAD_INPUTS], bad_case(args, option, words))
     assert out.result["option"] == option, out.result
     assert words in out.result["msg"]
     assert out.calls["total"] == 0, out.calls

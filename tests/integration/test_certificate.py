@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import quartet, run_task
+from helpers import failing_case, quartet, run_task
 
 DOMAIN = "cert-test.example"
 
@@ -124,24 +124,24 @@ def test_check_mode_before_the_zone_exists_plans_against_an_unknown_zone(emulato
     assert out.calls["mutating"] == 0
 
 
-@pytest.mark.parametrize(
-    "args,words",
-    [
-        ({"domain_name": None}, "domain_name: is required when state=present"),
-        ({"domain_name": "api..example.com"}, "is not a valid DNS name"),
-        ({"domain_name": "api.*.example.com"}, "a wildcard must be the whole leftmost label"),
-        ({"domain_name": "a" * 60 + ".example.com"}, "the limit is 64"),
-        ({"sans": ["n%d.example.com" % i for i in range(10)]}, "exceed ACM's quota of 10 names"),
-        ({"sans": ["www.example.com", "www.example.com"]}, "listed twice"),
-        ({"key_algorithm": "RSA_9"}, "value of key_algorithm must be one of"),
-    ],
-)
+BAD_INPUTS = [
+    ({"domain_name": None}, "domain_name: is required when state=present"),
+    ({"domain_name": "api..example.com"}, "is not a valid DNS name"),
+    ({"domain_name": "api.*.example.com"}, "a wildcard must be the whole leftmost label"),
+    ({"domain_name": "a" * 60 + ".example.com"}, "the limit is 64"),
+    ({"sans": ["n%d.example.com" % i for i in range(10)]}, "exceed ACM's quota of 10 names"),
+    ({"sans": ["www.example.com", "www.example.com"]}, "listed twice"),
+    ({"key_algorithm": "RSA_9"}, "value of key_algorithm must be one of"),
+]
+
+
+def bad_case(args, words):
+    """The module arguments of one bad-input case."""
+    return dict({"environment": "cert-bad", "domain_name": "api.example.com"}, **args)
+
+
+@pytest.mark.parametrize("args,words", BAD_INPUTS)
 def test_bad_input_fails_before_any_aws_call(emulator, args, words):
-    out = run_task(
-        emulator,
-        "certificate",
-        dict({"environment": "cert-bad", "domain_name": "api.example.com"}, **args),
-        expect_failure=True,
-    )
+    out = failing_case(emulator, "certificate", [bad_case(*case) for case in BAD_INPUTS], bad_case(args, words))
     assert words in out.result["msg"]
     assert out.calls["total"] == 0, out.calls

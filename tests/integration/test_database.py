@@ -13,7 +13,7 @@ import tempfile
 import pytest
 import yaml
 from common import run_playbook
-from helpers import network_with_groups, quartet, remove_network_with_groups, run_task
+from helpers import failing_case, network_with_groups, quartet, remove_network_with_groups, run_task
 
 ENV = "dbt"
 PASSWORD = "Sup3r-Secret-Pa55word"  # noqa: S105 - a test password that must never appear in any output
@@ -288,21 +288,25 @@ def test_master_password_is_never_shown(emulator, aws, prereq):
     run_task(emulator, "database", {"environment": "dbp", "state": "absent", "final_snapshot": False})
 
 
-@pytest.mark.parametrize(
-    "args, option",
-    [
-        ({"allocated_storage": 10}, "allocated_storage"),
-        ({"instance_class": "t3.micro"}, "instance_class"),
-        ({"backup_retention": 36}, "backup_retention"),
-        ({"backup_window": "3:00-03:30"}, "backup_window"),
-        ({"maintenance_window": "sunday:04:00-sun:04:30"}, "maintenance_window"),
-        ({"max_allocated_storage": 20}, "max_allocated_storage"),
-        ({"master_password": "short"}, "master_password"),
-    ],
-)
+BAD_INPUTS = [
+    ({"allocated_storage": 10}, "allocated_storage"),
+    ({"instance_class": "t3.micro"}, "instance_class"),
+    ({"backup_retention": 36}, "backup_retention"),
+    ({"backup_window": "3:00-03:30"}, "backup_window"),
+    ({"maintenance_window": "sunday:04:00-sun:04:30"}, "maintenance_window"),
+    ({"max_allocated_storage": 20}, "max_allocated_storage"),
+    ({"master_password": "short"}, "master_password"),
+]
+
+
+def bad_case(args, option):
+    """The module arguments of one bad-input case."""
+    return dict({"environment": "dbt-bad", "subnets": ["subnet-1", "subnet-2"], "security_groups": ["sg-1"]}, **args)
+
+
+@pytest.mark.parametrize("args, option", BAD_INPUTS)
 def test_bad_input_fails_before_any_aws_call(emulator, args, option):
-    task = dict({"environment": "dbt-bad", "subnets": ["subnet-1", "subnet-2"], "security_groups": ["sg-1"]}, **args)
-    out = run_task(emulator, "database", task, expect_failure=True)
+    out = failing_case(emulator, "database", [bad_case(*case) for case in BAD_INPUTS], bad_case(args, option))
     assert out.result["option"] == option, out.result
     assert out.result["msg"].startswith(option + ":")
     assert out.calls["total"] == 0, out.calls

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import quartet, run_task
+from helpers import failing_case, quartet, run_task
 
 DOMAIN = "dns-test.example"
 BLUE_LB = "blue-alb-1.us-east-1.elb.amazonaws.com"
@@ -183,34 +183,37 @@ def test_a_missing_zone_is_not_created_unless_asked(emulator):
     assert out.calls["mutating"] == 0
 
 
-@pytest.mark.parametrize(
-    "args,words",
-    [
-        ({"domain": "bad_domain..com"}, "domain: 'bad_domain..com' is not a valid DNS name"),
-        ({"domain": "*.example.com"}, "domain: '*.example.com': wildcards are not allowed here"),
-        ({"domain": "com"}, "needs at least 2 labels"),
-        ({"load_balancer_dns_name": "x.elb.amazonaws.com"}, "load_balancer_hosted_zone_id: is required"),
-        ({"records": [{"name": "a", "type": "A", "values": ["10.0.0.300"]}]}, "records[0].values[0]"),
-        ({"records": [{"name": "a", "type": "A"}]}, "records[0]: give exactly one of 'values' or 'alias'"),
-        ({"records": [{"name": "@", "type": "CNAME", "values": ["x.example.org"]}]}, "cannot sit at the zone apex"),
-        (
-            {
-                "records": [
-                    {"name": "a", "type": "CNAME", "values": ["b.x.org"]},
-                    {"name": "a", "type": "TXT", "values": ["t"]},
-                ]
-            },
-            "a CNAME must be alone",
-        ),
-        ({"records": [{"name": "a.other.org.", "type": "A", "values": ["192.0.2.1"]}]}, "is not in the zone"),
-        ({"swap": {"peer": "dns-bad", "swapped": True}}, "swap.peer: must be another environment"),
-        ({"swap": {"peer": "green", "swapped": True}}, "load_balancer_dns_name: is required with swap"),
-        ({"bogus": 1}, "Unsupported parameters"),
-    ],
-)
+BAD_INPUTS = [
+    ({"domain": "bad_domain..com"}, "domain: 'bad_domain..com' is not a valid DNS name"),
+    ({"domain": "*.example.com"}, "domain: '*.example.com': wildcards are not allowed here"),
+    ({"domain": "com"}, "needs at least 2 labels"),
+    ({"load_balancer_dns_name": "x.elb.amazonaws.com"}, "load_balancer_hosted_zone_id: is required"),
+    ({"records": [{"name": "a", "type": "A", "values": ["10.0.0.300"]}]}, "records[0].values[0]"),
+    ({"records": [{"name": "a", "type": "A"}]}, "records[0]: give exactly one of 'values' or 'alias'"),
+    ({"records": [{"name": "@", "type": "CNAME", "values": ["x.example.org"]}]}, "cannot sit at the zone apex"),
+    (
+        {
+            "records": [
+                {"name": "a", "type": "CNAME", "values": ["b.x.org"]},
+                {"name": "a", "type": "TXT", "values": ["t"]},
+            ]
+        },
+        "a CNAME must be alone",
+    ),
+    ({"records": [{"name": "a.other.org.", "type": "A", "values": ["192.0.2.1"]}]}, "is not in the zone"),
+    ({"swap": {"peer": "dns-bad", "swapped": True}}, "swap.peer: must be another environment"),
+    ({"swap": {"peer": "green", "swapped": True}}, "load_balancer_dns_name: is required with swap"),
+    ({"bogus": 1}, "Unsupported parameters"),
+]
+
+
+def bad_case(args, words):
+    """The module arguments of one bad-input case."""
+    return dict({"environment": "dns-bad", "domain": "bad.example"}, **args)
+
+
+@pytest.mark.parametrize("args,words", BAD_INPUTS)
 def test_bad_input_fails_before_any_aws_call(emulator, args, words):
-    out = run_task(
-        emulator, "dns", dict({"environment": "dns-bad", "domain": "bad.example"}, **args), expect_failure=True
-    )
+    out = failing_case(emulator, "dns", [bad_case(*case) for case in BAD_INPUTS], bad_case(args, words))
     assert words in out.result["msg"]
     assert out.calls["total"] == 0, out.calls

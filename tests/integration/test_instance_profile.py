@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import quartet, run_task
+from helpers import failing_case, quartet, run_task
 
 ENV = "idp"
 NAME = "idp-instance"
@@ -176,14 +176,19 @@ def test_iam_propagation_and_throttling_are_retried(emulator, aws):
     assert aws.iam.list_roles(PathPrefix="/webstack/idp3/")["Roles"] == []
 
 
-@pytest.mark.parametrize(
-    "args,words",
-    [
-        ({"bucket": "Not_A_Bucket"}, "bucket: 'Not_A_Bucket' is not a bucket name or ARN"),
-        ({"extra_statements": [{"Effect": "Allow", "Action": "s3:*"}]}, "give exactly one of 'Resource'"),
-    ],
-)
+BAD_INPUTS = [
+    ({"bucket": "Not_A_Bucket"}, "bucket: 'Not_A_Bucket' is not a bucket name or ARN"),
+    ({"extra_statements": [{"Effect": "Allow", "Action": "s3:*"}]}, "give exactly one of 'Resource'"),
+]
+
+
+def bad_case(args, words):
+    """The module arguments of one bad-input case."""
+    return dict({"environment": "idp-bad"}, **args)
+
+
+@pytest.mark.parametrize("args,words", BAD_INPUTS)
 def test_bad_input_fails_before_any_aws_call(emulator, args, words):
-    out = run_task(emulator, "instance_profile", dict({"environment": "idp-bad"}, **args), expect_failure=True)
+    out = failing_case(emulator, "instance_profile", [bad_case(*case) for case in BAD_INPUTS], bad_case(args, words))
     assert words in out.result["msg"]
     assert out.calls["total"] == 0, out.calls

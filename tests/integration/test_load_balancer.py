@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from helpers import network_with_groups, quartet, remove_network_with_groups, run_task
+from helpers import failing_case, network_with_groups, quartet, remove_network_with_groups, run_task
 
 ENV = "lbt"
 
@@ -316,34 +316,35 @@ def test_process_replacement_makes_the_new_group_first(emulator, aws, prereq):
     run_task(emulator, "load_balancer", {"environment": ENV, "state": "absent"})
 
 
-@pytest.mark.parametrize(
-    "args,words",
-    [
-        ({"environment": "a-very-long-environment-name-over-32"}, "ALB names are at most 32"),
-        ({"processes": [{"name": "default", "health_check_path": "health"}]}, "must start with '/'"),
-        ({"ssl_policy": "ELBSecurityPolicy-Nope"}, "ssl_policy: 'ELBSecurityPolicy-Nope' is not a predefined"),
-        ({"rules": [{"conditions": {"path_patterns": ["/a"]}, "forward": "nope"}]}, "rules[0].forward: 'nope'"),
-        (
-            {
-                "rules": [
-                    {"priority": 5, "conditions": {"path_patterns": ["/a"]}, "forward": "default"},
-                    {"priority": 3, "conditions": {"path_patterns": ["/b"]}, "forward": "default"},
-                ]
-            },
-            "rules[1].priority: 3 is not above",
-        ),
-        ({"subnets": ["subnet-1"]}, "at least two availability zones"),
-    ],
-)
+BAD_INPUTS = [
+    ({"environment": "a-very-long-environment-name-over-32"}, "ALB names are at most 32"),
+    ({"processes": [{"name": "default", "health_check_path": "health"}]}, "must start with '/'"),
+    ({"ssl_policy": "ELBSecurityPolicy-Nope"}, "ssl_policy: 'ELBSecurityPolicy-Nope' is not a predefined"),
+    ({"rules": [{"conditions": {"path_patterns": ["/a"]}, "forward": "nope"}]}, "rules[0].forward: 'nope'"),
+    (
+        {
+            "rules": [
+                {"priority": 5, "conditions": {"path_patterns": ["/a"]}, "forward": "default"},
+                {"priority": 3, "conditions": {"path_patterns": ["/b"]}, "forward": "default"},
+            ]
+        },
+        "rules[1].priority: 3 is not above",
+    ),
+    ({"subnets": ["subnet-1"]}, "at least two availability zones"),
+]
+
+
+def bad_case(args, words):
+    """The module arguments of one bad-input case."""
+    return dict(
+        {"environment": "lbt-bad", "vpc_id": "vpc-1", "subnets": ["subnet-1", "subnet-2"], "security_groups": ["sg-1"]},
+        **args,
+    )
+
+
+@pytest.mark.parametrize("args,words", BAD_INPUTS)
 def test_bad_input_fails_before_any_aws_call(emulator, args, words):
-    full = {
-        "environment": "lbt-bad",
-        "vpc_id": "vpc-1",
-        "subnets": ["subnet-1", "subnet-2"],
-        "security_groups": ["sg-1"],
-    }
-    full.update(args)
-    out = run_task(emulator, "load_balancer", full, expect_failure=True)
+    out = failing_case(emulator, "load_balancer", [bad_case(*case) for case in BAD_INPUTS], bad_case(args, words))
     assert words in out.result["msg"]
     assert out.calls["total"] == 0, out.calls
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import quartet, run_task
+from helpers import failing_case, quartet, run_task
 
 TAG = "tag:webstack:environment"
 
@@ -147,29 +147,34 @@ def test_a_resource_deleted_by_hand_is_recreated_and_a_stray_route_removed(emula
     run_task(emulator, "network", {"environment": env, "state": "absent"})
 
 
-@pytest.mark.parametrize(
-    "args,words",
-    [
-        ({"cidr_block": "10.0.0.0/24"}, "cidr_block: 10.0.0.0/24 is too small"),
-        ({"cidr_block": "10.0.0.0/33"}, "cidr_block: "),
-        ({"az_count": 9}, "az_count: 9 is out of range"),
-        (
-            {
-                "subnets": {
-                    "public": ["10.0.0.0/24", "10.0.1.0/24"],
-                    "private": ["10.0.0.0/23", "10.0.4.0/23"],
-                    "database": ["10.0.8.0/24", "10.0.9.0/24"],
-                }
-            },
-            "overlaps",
-        ),
-        ({"environment": "Bad_Name"}, "environment: 'Bad_Name' is not a valid environment name"),
-        ({"bogus_option": 1}, "Unsupported parameters"),
-        ({"nat_gateways": "two"}, "nat_gateways"),
-    ],
-)
+BAD_INPUTS = [
+    ({"cidr_block": "10.0.0.0/24"}, "cidr_block: 10.0.0.0/24 is too small"),
+    ({"cidr_block": "10.0.0.0/33"}, "cidr_block: "),
+    ({"az_count": 9}, "az_count: 9 is out of range"),
+    (
+        {
+            "subnets": {
+                "public": ["10.0.0.0/24", "10.0.1.0/24"],
+                "private": ["10.0.0.0/23", "10.0.4.0/23"],
+                "database": ["10.0.8.0/24", "10.0.9.0/24"],
+            }
+        },
+        "overlaps",
+    ),
+    ({"environment": "Bad_Name"}, "environment: 'Bad_Name' is not a valid environment name"),
+    ({"bogus_option": 1}, "Unsupported parameters"),
+    ({"nat_gateways": "two"}, "nat_gateways"),
+]
+
+
+def bad_case(args, words):
+    """The module arguments of one bad-input case."""
+    return dict({"environment": "net-bad"}, **args)
+
+
+@pytest.mark.parametrize("args,words", BAD_INPUTS)
 def test_bad_input_fails_before_any_aws_call(emulator, args, words):
-    out = run_task(emulator, "network", dict({"environment": "net-bad"}, **args), expect_failure=True)
+    out = failing_case(emulator, "network", [bad_case(*case) for case in BAD_INPUTS], bad_case(args, words))
     assert words in out.result["msg"]
     assert out.calls["total"] == 0, out.calls
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import quartet, run_task
+from helpers import failing_case, quartet, run_task
 
 ENV = "qt"
 
@@ -239,18 +239,23 @@ def test_other_environment_with_the_same_prefix_is_untouched(emulator, clean):
     assert tags(aws, "qt-eu-worker")["webstack:environment"] == "qt-eu"
 
 
-@pytest.mark.parametrize(
-    ("extra", "option"),
-    [
-        ({"message_retention": 59}, "message_retention"),
-        ({"max_receive_count": 0}, "max_receive_count"),
-        ({"receive_wait_time": 21}, "receive_wait_time"),
-        ({"content_based_deduplication": True}, "content_based_deduplication"),
-        ({"kms_key_id": "alias/mine"}, "kms_key_id"),
-    ],
-)
+BAD_INPUTS = [
+    ({"message_retention": 59}, "message_retention"),
+    ({"max_receive_count": 0}, "max_receive_count"),
+    ({"receive_wait_time": 21}, "receive_wait_time"),
+    ({"content_based_deduplication": True}, "content_based_deduplication"),
+    ({"kms_key_id": "alias/mine"}, "kms_key_id"),
+]
+
+
+def bad_case(extra, option):
+    """The module arguments of one bad-input case."""
+    return base_args(**extra)
+
+
+@pytest.mark.parametrize(("extra", "option"), BAD_INPUTS)
 def test_bad_input_is_rejected_before_any_call(emulator, extra, option):
-    failed = run_task(emulator, "queue", base_args(**extra), expect_failure=True)
+    failed = failing_case(emulator, "queue", [bad_case(*case) for case in BAD_INPUTS], bad_case(extra, option))
     assert failed.result["option"] == option, failed.result
     assert failed.calls["total"] == 0
 

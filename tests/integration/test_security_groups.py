@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import quartet, run_task
+from helpers import failing_case, quartet, run_task
 
 
 @pytest.fixture(scope="module")
@@ -95,20 +95,23 @@ def test_optional_groups_and_check_mode_without_a_vpc(emulator, aws, vpc_id):
     assert groups(aws, "fw2") == {}
 
 
-@pytest.mark.parametrize(
-    "args,words",
-    [
-        ({"load_balancer_ports": [70000]}, "load_balancer_ports[0]: 70000 is not a valid port"),
-        ({"instance_port": -1}, "instance_port: -1 is not a valid port"),
-        ({"load_balancer_cidrs": ["0.0.0.0/40"]}, "load_balancer_cidrs[0]"),
-        ({"extra_ingress": [{"group": "instance", "port": 22}]}, "give exactly one of 'cidr' or 'source_group'"),
-        ({"vpc_id": None}, "vpc_id: is required"),
-        ({"unknown": True}, "Unsupported parameters"),
-    ],
-)
+BAD_INPUTS = [
+    ({"load_balancer_ports": [70000]}, "load_balancer_ports[0]: 70000 is not a valid port"),
+    ({"instance_port": -1}, "instance_port: -1 is not a valid port"),
+    ({"load_balancer_cidrs": ["0.0.0.0/40"]}, "load_balancer_cidrs[0]"),
+    ({"extra_ingress": [{"group": "instance", "port": 22}]}, "give exactly one of 'cidr' or 'source_group'"),
+    ({"vpc_id": None}, "vpc_id: is required"),
+    ({"unknown": True}, "Unsupported parameters"),
+]
+
+
+def bad_case(args, words):
+    """The module arguments of one bad-input case."""
+    return dict({"environment": "fw-bad", "vpc_id": "vpc-1"}, **args)
+
+
+@pytest.mark.parametrize("args,words", BAD_INPUTS)
 def test_bad_input_fails_before_any_aws_call(emulator, args, words):
-    out = run_task(
-        emulator, "security_groups", dict({"environment": "fw-bad", "vpc_id": "vpc-1"}, **args), expect_failure=True
-    )
+    out = failing_case(emulator, "security_groups", [bad_case(*case) for case in BAD_INPUTS], bad_case(args, words))
     assert words in out.result["msg"]
     assert out.calls["total"] == 0, out.calls

@@ -6,7 +6,7 @@ import json
 
 import boto3
 import pytest
-from helpers import quartet, run_task
+from helpers import failing_case, quartet, run_task
 
 ENV = "sat"
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
@@ -253,20 +253,25 @@ def test_create_update_upload_drift_and_delete(emulator, certificate, tmp_path):
     assert "sat-assets" not in names
 
 
-@pytest.mark.parametrize(
-    "more, option",
-    [
-        ({"bucket": "Bad_Name"}, "bucket"),
-        ({"bucket": "ab"}, "bucket"),
-        ({"bucket": "192.168.1.1"}, "bucket"),
-        ({"bucket": "xn--assets"}, "bucket"),
-        ({"aliases": ["cdn.example.com"]}, "certificate_arn"),
-        ({"noncurrent_version_expiration_days": 0}, "noncurrent_version_expiration_days"),
-        ({"source": "/nonexistent/folder"}, "source"),
-    ],
-)
+BAD_INPUTS = [
+    ({"bucket": "Bad_Name"}, "bucket"),
+    ({"bucket": "ab"}, "bucket"),
+    ({"bucket": "192.168.1.1"}, "bucket"),
+    ({"bucket": "xn--assets"}, "bucket"),
+    ({"aliases": ["cdn.example.com"]}, "certificate_arn"),
+    ({"noncurrent_version_expiration_days": 0}, "noncurrent_version_expiration_days"),
+    ({"source": "/nonexistent/folder"}, "source"),
+]
+
+
+def bad_case(more, option):
+    """The module arguments of one bad-input case."""
+    return dict({"environment": ENV}, **more)
+
+
+@pytest.mark.parametrize("more, option", BAD_INPUTS)
 def test_bad_inputs_fail_before_any_call(emulator, more, option):
-    run = run_task(emulator, "static_assets", dict({"environment": ENV}, **more), expect_failure=True)
+    run = failing_case(emulator, "static_assets", [bad_case(*case) for case in BAD_INPUTS], bad_case(more, option))
     assert run.result["option"] == option, run.result["msg"]
     assert option in run.result["msg"]
     assert run.calls["total"] == 0

@@ -24,6 +24,12 @@ def _install_collection_finder():
 _install_collection_finder()
 
 
+def pytest_collection_modifyitems(config, items):
+    """The long tests first: with xdist's work stealing the short ones then fill in around them, instead of a
+    long test starting last and running alone (see docs/testing.md)."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory):
     """A moto server on a free loopback port with call counting, for this test process only."""

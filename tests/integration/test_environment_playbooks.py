@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from awsemu import summarize
 from common import ROOT, run_playbook
 
@@ -119,6 +120,7 @@ def final_snapshots(aws, env):
     ]
 
 
+@pytest.mark.long
 def test_plan_converge_noop_teardown(emulator, aws):
     env = define("play-web")
     env["webstack_environment"]["database"] = {"deletion_protection": False}
@@ -203,6 +205,7 @@ def test_definition_errors_fail_before_any_aws_call(emulator):
     assert emulator.calls() == []
 
 
+@pytest.mark.long
 def test_worker_tier_keeps_data_safe(emulator, aws, tmp_path):
     """A worker tier with its queue; deletion protection and a bucket with objects refuse teardown before anything is
     deleted; secrets never printed, even at -vvv; the final snapshot outlives the environment."""

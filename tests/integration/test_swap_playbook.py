@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from awsemu import summarize
 from common import ROOT, run_playbook
 
@@ -40,6 +41,7 @@ def cnames(aws):
     }
 
 
+@pytest.mark.long
 def test_swap_and_back(emulator, aws):
     blue, green = define("sw-blue", "10.71.0.0/16"), define("sw-green", "10.72.0.0/16")
     run_playbook(PROVISION, emulator.endpoint, extra_vars=blue)

@@ -120,7 +120,8 @@ def stage_sanity():
     cache = os.path.expanduser("~/.ansible/test/cache")
     os.makedirs(cache, exist_ok=True)
     if not glob.glob(os.path.join(cache, "pip-24.2-*.whl")):
-        run([PY, "-m", "pip", "download", "--quiet", "--no-deps", "pip==24.2", "-d", cache])
+        requirement = os.path.join(ROOT, "tools", "ansible-test-pip.txt")
+        run([PY, "-m", "pip", "download", "--quiet", "--no-deps", "--require-hashes", "-r", requirement, "-d", cache])
     bootstrap = os.path.join(cache, "get_pip_24_2.py")
     if not os.path.exists(bootstrap):
         shutil.copy(os.path.join(ROOT, "tools", "get_pip_offline.py"), bootstrap)

@@ -217,10 +217,11 @@ def test_worker_tier_keeps_data_safe(emulator, aws, tmp_path):
     env["webstack_environment"].update(
         tier="worker",
         domain="",
-        database={"master_password": PASSWORD},
-        cache={"auth_token": TOKEN},
+        database={"master_password": PASSWORD, "port": 5433},
+        cache={"auth_token": TOKEN, "port": 6380},
         static_assets={"source": str(assets)},
         queue={"max_receive_count": 5},
+        alarms={"queue_age": {"threshold": 600}},
     )
     emulator.reset_calls()
     plan = run_playbook(PROVISION, emulator.endpoint, "--check", "--diff", "-vvv", extra_vars=env, json_output=False)
@@ -238,6 +239,17 @@ def test_worker_tier_keeps_data_safe(emulator, aws, tmp_path):
         for name in role_policies
     ]
     assert queue_url.rsplit("/", 1)[1] in str(documents)  # the instances may use the queue
+    # one port per data layer, used by the layer and opened by the firewall alike
+    assert aws.rds.describe_db_instances(DBInstanceIdentifier="play-work")["DBInstances"][0]["Endpoint"]["Port"] == 5433
+    cache = aws.elasticache.describe_replication_groups(ReplicationGroupId="play-work")["ReplicationGroups"][0]
+    assert cache["NodeGroups"][0]["PrimaryEndpoint"]["Port"] == 6380
+    groups = aws.ec2.describe_security_groups(Filters=[{"Name": "tag:webstack:environment", "Values": ["play-work"]}])
+    opened = {g["GroupName"]: sorted(p["FromPort"] for p in g["IpPermissions"]) for g in groups["SecurityGroups"]}
+    assert opened["play-work-database"] == [5433] and opened["play-work-cache"] == [6380]
+    # a worker tier's queue alarms exist, with the definition's threshold
+    alarms = {a["AlarmName"]: a for a in aws.cloudwatch.describe_alarms(AlarmNamePrefix="play-work-")["MetricAlarms"]}
+    assert alarms["play-work-queue-age"]["Threshold"] == 600
+    assert "play-work-dead-letter-depth" in alarms
     bucket = [b["Name"] for b in aws.s3.list_buckets()["Buckets"] if b["Name"].startswith("play-work-assets-")][0]
     head = aws.s3.head_object(Bucket=bucket, Key="css/site.css")
     assert head["ContentType"].startswith("text/css")

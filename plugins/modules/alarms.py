@@ -307,8 +307,8 @@ alarms:
       sample: [{"protocol": "email", "endpoint": "oncall@example.com"}]
 """
 
-from ansible_collections.webstack.aws.plugins.module_utils.layer import run_layer
-from ansible_collections.webstack.aws.plugins.module_utils.monitoring import MonitoringLayer, argument_spec
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._layers.alarms import MonitoringLayer, argument_spec
 
 
 def main():

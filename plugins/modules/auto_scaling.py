@@ -418,8 +418,8 @@ auto_scaling:
         reason: "launch template changes: image_id"
 """
 
-from ansible_collections.webstack.aws.plugins.module_utils.compute import ComputeLayer, argument_spec
-from ansible_collections.webstack.aws.plugins.module_utils.layer import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._layers.auto_scaling import ComputeLayer, argument_spec
 
 
 def main():

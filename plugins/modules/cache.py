@@ -291,8 +291,8 @@ cache:
       type: str
 """
 
-from ansible_collections.webstack.aws.plugins.module_utils.caches import CacheLayer, argument_spec
-from ansible_collections.webstack.aws.plugins.module_utils.layer import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._layers.cache import CacheLayer, argument_spec
 
 
 def main():

@@ -196,8 +196,8 @@ certificate:
       sample: []
 """
 
-from ansible_collections.webstack.aws.plugins.module_utils.certificates import CertificateLayer, argument_spec
-from ansible_collections.webstack.aws.plugins.module_utils.layer import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._layers.certificate import CertificateLayer, argument_spec
 
 
 def main():

@@ -336,8 +336,8 @@ database:
       type: str
 """
 
-from ansible_collections.webstack.aws.plugins.module_utils.databases import DatabaseLayer, argument_spec
-from ansible_collections.webstack.aws.plugins.module_utils.layer import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._layers.database import DatabaseLayer, argument_spec
 
 
 def main():

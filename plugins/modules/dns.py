@@ -276,8 +276,8 @@ dns:
                 "alias": null}]
 """
 
-from ansible_collections.webstack.aws.plugins.module_utils.layer import run_layer
-from ansible_collections.webstack.aws.plugins.module_utils.records import DnsLayer, argument_spec
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._layers.dns import DnsLayer, argument_spec
 
 
 def main():

@@ -97,9 +97,9 @@ except ImportError:  # handled by AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.webstack.aws.plugins.module_utils.engine import Context
-from ansible_collections.webstack.aws.plugins.module_utils.inventory import KINDS, read_environment
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError, environment_name
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Context
+from ansible_collections.webstack.aws.plugins.module_utils._engine.inventory import KINDS, read_environment
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError, environment_name
 
 
 def main():

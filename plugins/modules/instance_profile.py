@@ -243,8 +243,8 @@ instance_profile:
       sample: webstack/shop-prod
 """
 
-from ansible_collections.webstack.aws.plugins.module_utils.identity import IdentityLayer, argument_spec
-from ansible_collections.webstack.aws.plugins.module_utils.layer import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._layers.instance_profile import IdentityLayer, argument_spec
 
 
 def main():

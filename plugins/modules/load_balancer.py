@@ -384,8 +384,8 @@ load_balancer:
                "description": null}]}
 """
 
-from ansible_collections.webstack.aws.plugins.module_utils.balancer import BalancerLayer, argument_spec
-from ansible_collections.webstack.aws.plugins.module_utils.layer import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._layers.load_balancer import BalancerLayer, argument_spec
 
 
 def main():

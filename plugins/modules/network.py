@@ -244,8 +244,8 @@ network:
       sample: {"public": "rtb-0a", "private-us-east-1a": "rtb-0b", "database": "rtb-0c"}
 """
 
-from ansible_collections.webstack.aws.plugins.module_utils.layer import run_layer
-from ansible_collections.webstack.aws.plugins.module_utils.network import NetworkLayer, argument_spec
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._layers.network import NetworkLayer, argument_spec
 
 
 def main():

@@ -206,8 +206,8 @@ security_groups:
       sample: {"load_balancer": "shop-prod-load-balancer", "instance": "shop-prod-instance"}
 """
 
-from ansible_collections.webstack.aws.plugins.module_utils.firewall import FirewallLayer, argument_spec
-from ansible_collections.webstack.aws.plugins.module_utils.layer import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._layers.security_groups import FirewallLayer, argument_spec
 
 
 def main():

@@ -275,8 +275,8 @@ static_assets:
       sample: I2J0I21PCUYOIK
 """
 
-from ansible_collections.webstack.aws.plugins.module_utils.assets import AssetsLayer, argument_spec
-from ansible_collections.webstack.aws.plugins.module_utils.layer import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._layers.static_assets import AssetsLayer, argument_spec
 
 
 def main():

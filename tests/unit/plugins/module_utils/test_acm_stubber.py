@@ -9,10 +9,10 @@ import datetime
 import botocore.session
 from botocore.stub import ANY, Stubber
 
-from ansible_collections.webstack.aws.plugins.module_utils.acm import KEY_TYPES
-from ansible_collections.webstack.aws.plugins.module_utils.certificates import CertificateLayer
-from ansible_collections.webstack.aws.plugins.module_utils.engine import REPLACE, Context, Engine
-from ansible_collections.webstack.aws.plugins.module_utils.route53 import read_records
+from ansible_collections.webstack.aws.plugins.module_utils._engine import REPLACE, Context, Engine
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.acm import KEY_TYPES
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.route53 import read_records
+from ansible_collections.webstack.aws.plugins.module_utils._layers.certificate import CertificateLayer
 
 OLD = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000001"
 NEW = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000002"

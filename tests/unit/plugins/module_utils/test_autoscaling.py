@@ -11,7 +11,9 @@ import botocore.session
 import pytest
 from botocore.stub import ANY, Stubber
 
-from ansible_collections.webstack.aws.plugins.module_utils.autoscaling import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Context, Current, Engine, EngineError, Unknown
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.autoscaling import (
     AutoScalingGroup,
     InstanceRefresh,
     ScalingPolicy,
@@ -24,21 +26,19 @@ from ansible_collections.webstack.aws.plugins.module_utils.autoscaling import (
     running_refresh,
     template_version,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.compute import (
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.ec2 import (
+    LaunchTemplate,
+    build_data,
+    decode_user_data,
+    normalise_data,
+)
+from ansible_collections.webstack.aws.plugins.module_utils._layers.auto_scaling import (
     INSTANCE_TYPE,
     ComputeLayer,
     argument_spec,
     resource_label,
     validate,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.engine import Context, Current, Engine, EngineError, Unknown
-from ansible_collections.webstack.aws.plugins.module_utils.launch_template import (
-    LaunchTemplate,
-    build_data,
-    decode_user_data,
-    normalise_data,
-)
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
 
 LB = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/shop-lb/50dc6c495c0c9188"
 TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop-web/73e2d6bc24d8a067"

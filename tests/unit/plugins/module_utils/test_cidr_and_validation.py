@@ -6,8 +6,9 @@ import ipaddress
 
 import pytest
 
-from ansible_collections.webstack.aws.plugins.module_utils import cidr, firewall, network, validation
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._engine import cidr, validation
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._layers import network, security_groups
 
 
 def test_carve_a_16_into_21s_per_tier_and_zone():
@@ -124,7 +125,7 @@ def fw_params(**kw):
     params = {
         "state": "present",
         "vpc_id": "vpc-1",
-        "groups": list(firewall.GROUPS),
+        "groups": list(security_groups.GROUPS),
         "load_balancer_ports": [80, 443],
         "load_balancer_cidrs": ["0.0.0.0/0"],
         "instance_port": 80,
@@ -171,12 +172,12 @@ def rule(**kw):
 )
 def test_firewall_validation_names_the_option(kw, option):
     with pytest.raises(ValidationError) as err:
-        firewall.validate(fw_params(**kw))
+        security_groups.validate(fw_params(**kw))
     assert err.value.option == option
 
 
 def test_check_mode_may_plan_without_a_vpc_yet():
-    firewall.validate(fw_params(vpc_id=None), check_mode=True)
+    security_groups.validate(fw_params(vpc_id=None), check_mode=True)
 
 
 @pytest.mark.parametrize("name", ["Shop", "1shop", "shop-", "shop--prod", "a", "x" * 41, "shop_prod"])

@@ -11,17 +11,17 @@ import botocore.session
 import pytest
 from botocore.stub import ANY, Stubber
 
-from ansible_collections.webstack.aws.plugins.module_utils import s3
-from ansible_collections.webstack.aws.plugins.module_utils.assets import validate
-from ansible_collections.webstack.aws.plugins.module_utils.cloudfront import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Context, EngineError, Unknown
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._kinds import s3
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.cloudfront import (
     Distribution,
     apply_fields,
     distribution_fields,
     invalidation_paths,
     origin_equal,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.engine import Context, EngineError, Unknown
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._layers.static_assets import validate
 
 ARN = "arn:aws:cloudfront::123456789012:distribution/E2QWRUHAPOMQZL"
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000001"

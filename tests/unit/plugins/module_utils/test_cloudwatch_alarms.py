@@ -6,16 +6,17 @@ import botocore.session
 import pytest
 from botocore.stub import Stubber
 
-from ansible_collections.webstack.aws.plugins.module_utils import cloudwatch, monitoring
-from ansible_collections.webstack.aws.plugins.module_utils.engine import Context, Ref, Unknown
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Context, Ref, Unknown
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._kinds import cloudwatch
+from ansible_collections.webstack.aws.plugins.module_utils._layers import alarms
 
 LB = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/shop/50dc6c495c0c9188"
 TG = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/shop/73e2d6bc24d8a067"
 
 
 def params(**given):
-    base = dict((spec, None) for spec in monitoring.argument_spec())
+    base = dict((spec, None) for spec in alarms.argument_spec())
     base.update(
         create_topic=False,
         create_log_group=False,
@@ -26,39 +27,39 @@ def params(**given):
         state="present",
         environment="shop",
     )
-    for alarm in monitoring.ALARMS.values():
+    for alarm in alarms.ALARMS.values():
         base[alarm["option"]] = {}
     base.update(given)
     return base
 
 
 def test_dimension_values_from_arns_or_as_given():
-    assert monitoring.load_balancer_dimension(LB) == "app/shop/50dc6c495c0c9188"
-    assert monitoring.load_balancer_dimension("app/shop/50dc6c495c0c9188") == "app/shop/50dc6c495c0c9188"
-    assert monitoring.load_balancer_dimension("shop") is None
-    assert monitoring.target_group_dimension(TG) == "targetgroup/shop/73e2d6bc24d8a067"
-    assert monitoring.target_group_dimension(LB) is None
+    assert alarms.load_balancer_dimension(LB) == "app/shop/50dc6c495c0c9188"
+    assert alarms.load_balancer_dimension("app/shop/50dc6c495c0c9188") == "app/shop/50dc6c495c0c9188"
+    assert alarms.load_balancer_dimension("shop") is None
+    assert alarms.target_group_dimension(TG) == "targetgroup/shop/73e2d6bc24d8a067"
+    assert alarms.target_group_dimension(LB) is None
 
 
 def test_only_enabled_alarms_whose_inputs_are_given():
-    assert monitoring.wanted_alarms(params()) == []
-    assert monitoring.wanted_alarms(params(auto_scaling_group="g")) == ["cpu-high"]
-    assert monitoring.wanted_alarms(params(load_balancer=LB)) == ["elb-5xx", "target-5xx", "target-response-time"]
-    both = monitoring.wanted_alarms(params(load_balancer=LB, target_group=TG, elb_5xx={"enabled": False}))
+    assert alarms.wanted_alarms(params()) == []
+    assert alarms.wanted_alarms(params(auto_scaling_group="g")) == ["cpu-high"]
+    assert alarms.wanted_alarms(params(load_balancer=LB)) == ["elb-5xx", "target-5xx", "target-response-time"]
+    both = alarms.wanted_alarms(params(load_balancer=LB, target_group=TG, elb_5xx={"enabled": False}))
     assert both == ["target-5xx", "target-response-time", "unhealthy-hosts"]
 
 
 def test_queue_alarms_from_names_arns_or_urls():
     arn = "arn:aws:sqs:us-east-1:123456789012:shop-worker"
     url = "https://sqs.us-east-1.amazonaws.com/123456789012/shop-worker-dlq.fifo"
-    assert monitoring.queue_name(arn) == "shop-worker"
-    assert monitoring.queue_name(url) == "shop-worker-dlq.fifo"
-    assert monitoring.queue_name("shop-worker") == "shop-worker"
-    assert monitoring.queue_name("not a queue") is None
+    assert alarms.queue_name(arn) == "shop-worker"
+    assert alarms.queue_name(url) == "shop-worker-dlq.fifo"
+    assert alarms.queue_name("shop-worker") == "shop-worker"
+    assert alarms.queue_name("not a queue") is None
     given = params(queue=arn, dead_letter_queue=url)
-    assert monitoring.wanted_alarms(given) == ["queue-age", "dead-letter-depth"]
+    assert alarms.wanted_alarms(given) == ["queue-age", "dead-letter-depth"]
     ctx = Context("shop", "monitoring")
-    dlq = monitoring.alarm_definition(ctx, given, "dead-letter-depth", [])
+    dlq = alarms.alarm_definition(ctx, given, "dead-letter-depth", [])
     assert dlq["dimensions"] == [{"Name": "QueueName", "Value": "shop-worker-dlq.fifo"}]
     assert dlq["namespace"] == "AWS/SQS" and dlq["comparison_operator"] == "GreaterThanOrEqualToThreshold"
 
@@ -66,7 +67,7 @@ def test_queue_alarms_from_names_arns_or_urls():
 def test_alarm_definition_defaults_and_overrides():
     ctx = Context("shop", "monitoring")
     given = params(load_balancer=LB, target_group=TG, target_response_time={"statistic": "Average", "threshold": 3})
-    latency = monitoring.alarm_definition(ctx, given, "target-response-time", ["arn:topic"])
+    latency = alarms.alarm_definition(ctx, given, "target-response-time", ["arn:topic"])
     assert latency["statistic"] == "Average" and latency["extended_statistic"] is None
     assert latency["threshold"] == 3.0 and latency["datapoints_to_alarm"] == 5
     assert latency["dimensions"] == [
@@ -74,17 +75,17 @@ def test_alarm_definition_defaults_and_overrides():
         {"Name": "TargetGroup", "Value": "targetgroup/shop/73e2d6bc24d8a067"},
     ]
     assert latency["ok_actions"] == ["arn:topic"]
-    p90 = monitoring.alarm_definition(ctx, params(load_balancer=LB), "target-response-time", [])
+    p90 = alarms.alarm_definition(ctx, params(load_balancer=LB), "target-response-time", [])
     assert p90["extended_statistic"] == "p90" and p90["statistic"] is None
-    elb = monitoring.alarm_definition(ctx, given, "elb-5xx", [])
+    elb = alarms.alarm_definition(ctx, given, "elb-5xx", [])
     assert elb["dimensions"] == [{"Name": "LoadBalancer", "Value": "app/shop/50dc6c495c0c9188"}]
-    quiet = monitoring.alarm_definition(ctx, params(auto_scaling_group="g", notify_ok=False), "cpu-high", ["t"])
+    quiet = alarms.alarm_definition(ctx, params(auto_scaling_group="g", notify_ok=False), "cpu-high", ["t"])
     assert quiet["ok_actions"] == [] and quiet["alarm_actions"] == ["t"] and quiet["period"] == 300
 
 
 def test_what_aws_returns_equals_what_was_asked():
     ctx = Context("shop", "monitoring")
-    want = monitoring.alarm_definition(ctx, params(load_balancer=LB, target_group=TG), "unhealthy-hosts", ["b", "a"])
+    want = alarms.alarm_definition(ctx, params(load_balancer=LB, target_group=TG), "unhealthy-hosts", ["b", "a"])
     sent = cloudwatch.put_metric_alarm_params("shop-unhealthy-hosts", want)
     # what DescribeAlarms gives back: dimensions in another order, integer-looking floats, no optional keys
     returned = dict(sent, AlarmArn="arn:aws:cloudwatch:us-east-1:1:alarm:shop-unhealthy-hosts")
@@ -103,7 +104,7 @@ def test_what_aws_returns_equals_what_was_asked():
 
 def test_percent_5xx_is_metric_math_and_compares_with_what_aws_returns():
     ctx = Context("shop", "monitoring")
-    want = monitoring.alarm_definition(
+    want = alarms.alarm_definition(
         ctx, params(load_balancer=LB, target_group=TG, target_5xx={"percent": True, "threshold": 2}), "target-5xx", []
     )
     assert want["metric_name"] is None and want["period"] is None and want["threshold"] == 2.0
@@ -128,14 +129,14 @@ def test_percent_5xx_is_metric_math_and_compares_with_what_aws_returns():
 
 def test_put_metric_alarm_sends_one_kind_of_statistic():
     ctx = Context("shop", "monitoring")
-    p90 = monitoring.alarm_definition(ctx, params(load_balancer=LB), "target-response-time", [])
+    p90 = alarms.alarm_definition(ctx, params(load_balancer=LB), "target-response-time", [])
     sent = cloudwatch.put_metric_alarm_params("shop-target-response-time", p90)
     assert sent["ExtendedStatistic"] == "p90" and "Statistic" not in sent
     assert sent["TreatMissingData"] == "notBreaching" and sent["DatapointsToAlarm"] == 5
 
 
 def test_layer_desired_with_a_created_topic_refers_to_it():
-    layer = monitoring.MonitoringLayer()
+    layer = alarms.MonitoringLayer()
     ctx = Context("shop", "monitoring")
     subs = [{"protocol": "https", "endpoint": "https://h"}, {"protocol": "email", "endpoint": "a@b.c"}]
     want = layer.desired(ctx, params(auto_scaling_group="g", create_topic=True, subscriptions=subs), {})
@@ -186,12 +187,12 @@ def test_a_pending_subscription_no_longer_wanted_is_not_a_change():
 )
 def test_bad_input_names_the_option(given, option):
     with pytest.raises(ValidationError) as err:
-        monitoring.validate(params(**given))
+        alarms.validate(params(**given))
     assert err.value.option == option
 
 
 def test_good_input_passes():
-    monitoring.validate(
+    alarms.validate(
         params(
             load_balancer=LB,
             target_group="targetgroup/shop/73e2d6bc24d8a067",
@@ -269,7 +270,7 @@ def test_stubber_read_batches_tags_and_reads_only_lagging_ones_alone():
             {"ResourceARN": lagging["AlarmArn"]},
         )
         ctx = Context("shop", "monitoring", clients={"cloudwatch": cw, "resourcegroupstaggingapi": tagging})
-        found = cloudwatch.Alarm(known_keys=tuple(monitoring.ALARMS)).read(ctx)
+        found = cloudwatch.Alarm(known_keys=tuple(alarms.ALARMS)).read(ctx)
         cw_stub.assert_no_pending_responses()
         tag_stub.assert_no_pending_responses()
     assert sorted(c.key for c in found) == ["cpu-high", "elb-5xx"]
@@ -285,5 +286,5 @@ def test_stubber_an_untagged_alarm_with_our_name_is_adopted():
         cw_stub.add_response("describe_alarms", {"MetricAlarms": [hand_made]})
         cw_stub.add_response("list_tags_for_resource", {"Tags": []})
         ctx = Context("shop", "monitoring", clients={"cloudwatch": cw, "resourcegroupstaggingapi": tagging})
-        found = cloudwatch.Alarm(known_keys=tuple(monitoring.ALARMS)).read(ctx)
+        found = cloudwatch.Alarm(known_keys=tuple(alarms.ALARMS)).read(ctx)
     assert [(c.key, c.tags) for c in found] == [("cpu-high", {})]

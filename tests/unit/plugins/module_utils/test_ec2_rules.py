@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ansible_collections.webstack.aws.plugins.module_utils.ec2 import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Unknown
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.ec2 import (
     SecurityGroup,
     permissions_from_rules,
     rules_from_permissions,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.engine import Unknown
 
 PERMS = [
     {

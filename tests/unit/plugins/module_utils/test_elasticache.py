@@ -13,10 +13,10 @@ import botocore.session
 import pytest
 from botocore.stub import ANY, Stubber
 
-from ansible_collections.webstack.aws.plugins.module_utils.caches import CacheLayer, transit_step, validate
-from ansible_collections.webstack.aws.plugins.module_utils.elasticache import NOT_READ, final_snapshot_name
-from ansible_collections.webstack.aws.plugins.module_utils.engine import Context, Engine, EngineError
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Context, Engine, EngineError
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.elasticache import NOT_READ, final_snapshot_name
+from ansible_collections.webstack.aws.plugins.module_utils._layers.cache import CacheLayer, transit_step, validate
 
 ENV = "cct"
 GROUP_ARN = "arn:aws:elasticache:us-east-1:123456789012:replicationgroup:cct"

@@ -7,9 +7,10 @@ import botocore.session
 import pytest
 from botocore.stub import Stubber
 
-from ansible_collections.webstack.aws.plugins.module_utils import balancer, elbv2
-from ansible_collections.webstack.aws.plugins.module_utils.engine import Context, Current, Ref, Unknown
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Context, Current, Ref, Unknown
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._kinds import elbv2
+from ansible_collections.webstack.aws.plugins.module_utils._layers import load_balancer
 
 ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:"
 LB_ARN = ARN + "loadbalancer/app/shop/50dc6c495c0c9188"
@@ -138,11 +139,11 @@ def test_a_swap_parks_the_moving_rules_on_free_priorities_first():
 
 
 def test_rule_priorities_follow_list_order():
-    assert balancer.rule_priorities([{}, {}, {"priority": 10}, {}]) == [1, 2, 10, 11]
+    assert load_balancer.rule_priorities([{}, {}, {"priority": 10}, {}]) == [1, 2, 10, 11]
     with pytest.raises(ValidationError, match=r"rules\[1\].priority: 3 is not above the previous rule's 5"):
-        balancer.rule_priorities([{"priority": 5}, {"priority": 3}])
+        load_balancer.rule_priorities([{"priority": 5}, {"priority": 3}])
     with pytest.raises(ValidationError, match=r"rules\[0\].priority"):
-        balancer.rule_priorities([{"priority": 50001}])
+        load_balancer.rule_priorities([{"priority": 50001}])
 
 
 # -- validation --------------------------------------------------------------------------------------------
@@ -158,7 +159,7 @@ def params(**more):
         "deletion_protection": False,
         "access_logs": None,
         "certificate_arn": None,
-        "ssl_policy": balancer.DEFAULT_SSL_POLICY,
+        "ssl_policy": load_balancer.DEFAULT_SSL_POLICY,
         "processes": [{"name": "default"}],
         "default_process": None,
         "rules": [],
@@ -222,21 +223,21 @@ def params(**more):
 )
 def test_validation_names_the_option_and_the_fix(more, words):
     with pytest.raises(ValidationError) as caught:
-        balancer.validate(params(**more))
+        load_balancer.validate(params(**more))
     assert words in str(caught.value)
 
 
 def test_check_mode_plans_without_ids_from_earlier_layers():
-    balancer.validate(params(vpc_id=None, subnets=[None, None], security_groups=[None]), check_mode=True)
-    balancer.validate(params(state="absent", vpc_id=None, subnets=None))
+    load_balancer.validate(params(vpc_id=None, subnets=[None, None], security_groups=[None]), check_mode=True)
+    load_balancer.validate(params(state="absent", vpc_id=None, subnets=None))
 
 
 # -- desired state -----------------------------------------------------------------------------------------
 def desired(current=None, **more):
-    layer = balancer.BalancerLayer()
+    layer = load_balancer.BalancerLayer()
     ctx = Context("shop", "load_balancer")
     p = params(**more)
-    p["processes"] = [balancer.process_with_defaults(x) for x in p["processes"]]
+    p["processes"] = [load_balancer.process_with_defaults(x) for x in p["processes"]]
     return layer, ctx, layer.desired(ctx, p, current or {})
 
 
@@ -289,13 +290,13 @@ def test_check_mode_on_a_fresh_environment_plans_with_unknowns():
 def test_target_group_takes_its_other_name_only_while_replaced():
     fields = {"port": 8080, "protocol": "HTTP", "vpc_id": "vpc-1", "target_type": "instance"}
     same = Current("api", TG_ARN, dict(fields, name="shop-api"))
-    assert balancer.target_group_name("shop", "api", None, fields) == "shop-api"
-    assert balancer.target_group_name("shop", "api", same, fields) == "shop-api"
+    assert load_balancer.target_group_name("shop", "api", None, fields) == "shop-api"
+    assert load_balancer.target_group_name("shop", "api", same, fields) == "shop-api"
     moved = dict(fields, port=9090)
-    assert balancer.target_group_name("shop", "api", same, moved) == "shop-api-r"
+    assert load_balancer.target_group_name("shop", "api", same, moved) == "shop-api-r"
     back = Current("api", TG_ARN, dict(moved, name="shop-api-r"))
-    assert balancer.target_group_name("shop", "api", back, moved) == "shop-api-r"
-    assert balancer.target_group_name("shop", "api", back, fields) == "shop-api"
+    assert load_balancer.target_group_name("shop", "api", back, moved) == "shop-api-r"
+    assert load_balancer.target_group_name("shop", "api", back, fields) == "shop-api"
 
 
 def test_kept_rules_whose_priority_changes_are_planned_as_one_reorder():
@@ -430,7 +431,7 @@ def test_rule_swap_is_two_set_rule_priorities_calls_stubber():
 def test_answers_shaped_like_real_aws_plan_nothing_stubber():
     """Real AWS answers with more than moto does (ForwardConfig, redirect defaults, every attribute, both
     condition forms): a converged layer must still plan no change."""
-    from ansible_collections.webstack.aws.plugins.module_utils.engine import Engine
+    from ansible_collections.webstack.aws.plugins.module_utils._engine import Engine
 
     client, stub = stubbed()
     http_arn = ARN + "listener/app/shop/50dc6c495c0c9188/0001"
@@ -480,7 +481,7 @@ def test_answers_shaped_like_real_aws_plan_nothing_stubber():
                     "LoadBalancerArn": LB_ARN,
                     "Port": 443,
                     "Protocol": "HTTPS",
-                    "SslPolicy": balancer.DEFAULT_SSL_POLICY,
+                    "SslPolicy": load_balancer.DEFAULT_SSL_POLICY,
                     "Certificates": [{"CertificateArn": CERT}],
                     "DefaultActions": [forward],
                 },
@@ -566,13 +567,13 @@ def test_answers_shaped_like_real_aws_plan_nothing_stubber():
         {"Attributes": [{"Key": k, "Value": v} for k, v in tg_attributes.items()]},
         {"TargetGroupArn": TG_ARN},
     )
-    layer = balancer.BalancerLayer()
+    layer = load_balancer.BalancerLayer()
     engine = Engine(ctx, layer.kinds())
     p = params(
         certificate_arn=CERT,
         rules=[{"name": "api", "conditions": {"path_patterns": ["/api/*"]}, "forward": "default"}],
     )
-    p["processes"] = [balancer.process_with_defaults(x) for x in p["processes"]]
+    p["processes"] = [load_balancer.process_with_defaults(x) for x in p["processes"]]
     with stub:
         current = engine.read()
         plan = engine.plan(layer.desired(ctx, p, current))

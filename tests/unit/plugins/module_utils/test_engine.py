@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.webstack.aws.plugins.module_utils.engine import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     CREATE,
     DELETE,
     REPLACE,
@@ -314,7 +314,7 @@ def test_check_delete_refuses_while_planning_before_any_call():
 def test_retry_messages_retry_only_the_matching_message():
     from botocore.exceptions import ClientError
 
-    from ansible_collections.webstack.aws.plugins.module_utils.layer import LayerSpec, retry_decorator
+    from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec, retry_decorator
 
     class Spec(LayerSpec):
         retry_codes = ("NoSuchEntity",)

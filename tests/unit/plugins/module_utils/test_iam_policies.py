@@ -11,9 +11,10 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from ansible_collections.webstack.aws.plugins.module_utils import iam, identity
-from ansible_collections.webstack.aws.plugins.module_utils.engine import Context, Current, EngineError
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Context, Current, EngineError
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._kinds import iam
+from ansible_collections.webstack.aws.plugins.module_utils._layers import instance_profile
 
 DOC = {
     "Version": "2012-10-17",
@@ -86,7 +87,7 @@ def test_role_equal_compares_policies_semantically():
 
 
 def test_environment_scoped_policies():
-    policies = identity.inline_policies(
+    policies = instance_profile.inline_policies(
         "shop",
         {
             "bucket": "arn:aws:s3:::shop-assets",
@@ -119,14 +120,14 @@ def test_environment_scoped_policies():
 
 
 def test_only_what_is_given_and_an_empty_app_versions_prefix():
-    assert list(identity.inline_policies("a", {"put_metrics": True})) == ["a-metrics"]
-    assert identity.inline_policies("a", {"put_metrics": False}) == {}
+    assert list(instance_profile.inline_policies("a", {"put_metrics": True})) == ["a-metrics"]
+    assert instance_profile.inline_policies("a", {"put_metrics": False}) == {}
     params = {"bucket": "bkt", "bucket_prefixes": [], "app_versions_prefix": "", "put_metrics": False}
-    policies = identity.inline_policies("a", params)
+    policies = instance_profile.inline_policies("a", params)
     assert policies == {}
-    pinned = identity.log_group_arn("arn:aws:logs:us-east-1:123456789012:log-group:/webstack/a")
+    pinned = instance_profile.log_group_arn("arn:aws:logs:us-east-1:123456789012:log-group:/webstack/a")
     assert pinned == "arn:aws:logs:us-east-1:123456789012:log-group:/webstack/a:*"
-    extra = identity.inline_policies(
+    extra = instance_profile.inline_policies(
         "a",
         {
             "put_metrics": False,
@@ -164,12 +165,12 @@ def test_only_what_is_given_and_an_empty_app_versions_prefix():
 )
 def test_bad_input_names_the_option(params, option):
     with pytest.raises(ValidationError) as err:
-        identity.validate(params)
+        instance_profile.validate(params)
     assert err.value.option == option
 
 
 def test_good_input_passes():
-    identity.validate(
+    instance_profile.validate(
         {
             "bucket": "arn:aws:s3:::shop-assets",
             "bucket_prefixes": ["a/"],
@@ -232,7 +233,7 @@ def test_wait_times_out_naming_the_profile():
 
 
 def test_identity_layer_desired_state():
-    layer = identity.IdentityLayer()
+    layer = instance_profile.IdentityLayer()
     ctx = Context("shop", "identity", user_tags={"team": "a"})
     want = layer.desired(ctx, {"put_metrics": True, "managed_policy_arns": ["b", "a", "a"]}, {})
     role = want["iam_role"]["instance"]
@@ -355,7 +356,7 @@ def test_stubber_iam_lists_page_with_marker():
 
 
 def test_permissions_boundary_omitted_is_left_alone_and_empty_removes_it():
-    layer = identity.IdentityLayer()
+    layer = instance_profile.IdentityLayer()
     ctx = Context("shop", "identity")
     omitted = layer.desired(ctx, {"put_metrics": False}, {})["iam_role"]["instance"]
     assert "permissions_boundary" not in omitted.fields
@@ -364,5 +365,5 @@ def test_permissions_boundary_omitted_is_left_alone_and_empty_removes_it():
     assert iam.Role().equal("permissions_boundary", None, None)
     assert not iam.Role().equal("permissions_boundary", "arn:aws:iam::aws:policy/P", None)
     with pytest.raises(ValidationError) as err:
-        identity.validate({"permissions_boundary": "PowerUserAccess"})
+        instance_profile.validate({"permissions_boundary": "PowerUserAccess"})
     assert err.value.option == "permissions_boundary"

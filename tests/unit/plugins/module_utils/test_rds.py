@@ -11,8 +11,10 @@ import botocore.session
 import pytest
 from botocore.stub import Stubber
 
-from ansible_collections.webstack.aws.plugins.module_utils import rds
-from ansible_collections.webstack.aws.plugins.module_utils.databases import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Context, Engine, EngineError
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._kinds import rds
+from ansible_collections.webstack.aws.plugins.module_utils._layers.database import (
     DatabaseLayer,
     argument_spec,
     backup_interval,
@@ -20,8 +22,6 @@ from ansible_collections.webstack.aws.plugins.module_utils.databases import (
     validate,
     windows_overlap,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.engine import Context, Engine, EngineError
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
 
 ENV = "shop"
 ARN = "arn:aws:rds:us-east-1:123456789012:db:shop"

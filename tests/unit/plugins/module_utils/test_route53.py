@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.webstack.aws.plugins.module_utils import certificates, records
-from ansible_collections.webstack.aws.plugins.module_utils.acm import sans_of, validation_records
-from ansible_collections.webstack.aws.plugins.module_utils.engine import EngineError, Unknown
-from ansible_collections.webstack.aws.plugins.module_utils.route53 import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import EngineError, Unknown
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.acm import sans_of, validation_records
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.route53 import (
     ZoneRecords,
     dns_name,
     fqdn,
@@ -19,7 +19,7 @@ from ansible_collections.webstack.aws.plugins.module_utils.route53 import (
     record_key,
     records_equal,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._layers import certificate, dns
 
 
 def test_names_are_lowercase_absolute_and_wildcards_unescaped():
@@ -136,12 +136,12 @@ def test_another_environments_name_is_refused():
     ],
 )
 def test_swap_targets_are_a_mapping_not_a_toggle(own_current, peer_current, swapped, expected):
-    assert records.swap_targets("Blue-LB.", own_current, peer_current, swapped, "blue", "green") == expected
+    assert dns.swap_targets("Blue-LB.", own_current, peer_current, swapped, "blue", "green") == expected
 
 
 def test_swap_refuses_when_no_side_points_to_this_environment():
     with pytest.raises(EngineError, match="without swap first"):
-        records.swap_targets("blue-lb", "x-lb", "y-lb", True, "blue", "green")
+        dns.swap_targets("blue-lb", "x-lb", "y-lb", True, "blue", "green")
 
 
 def dns_params(**kw):
@@ -160,7 +160,7 @@ def dns_params(**kw):
 
 
 def test_dns_scope_leaves_omitted_groups_alone():
-    layer = records.DnsLayer()
+    layer = dns.DnsLayer()
     layer.validate(dns_params(records=[]), False)
     scope = layer._scope()
     assert scope("cdn.example.com.", "A") is True
@@ -169,9 +169,9 @@ def test_dns_scope_leaves_omitted_groups_alone():
 
 
 def test_dns_relative_and_absolute_names():
-    assert records.absolute("cdn", "example.com") == "cdn.example.com."
-    assert records.absolute("@", "example.com") == "example.com."
-    assert records.absolute("x.example.com", "example.com") == "x.example.com."
+    assert dns.absolute("cdn", "example.com") == "cdn.example.com."
+    assert dns.absolute("@", "example.com") == "example.com."
+    assert dns.absolute("x.example.com", "example.com") == "x.example.com."
 
 
 def cert_params(**kw):
@@ -189,17 +189,17 @@ def cert_params(**kw):
 
 
 def test_certificate_validation():
-    certificates.validate(cert_params(subject_alternative_names=["api.example.com", "*.example.com"]))
+    certificate.validate(cert_params(subject_alternative_names=["api.example.com", "*.example.com"]))
     with pytest.raises(ValidationError, match="exceed ACM's quota of 10"):
-        certificates.validate(cert_params(subject_alternative_names=["n%d.example.com" % i for i in range(10)]))
-    certificates.validate(
+        certificate.validate(cert_params(subject_alternative_names=["n%d.example.com" % i for i in range(10)]))
+    certificate.validate(
         cert_params(subject_alternative_names=["n%d.example.com" % i for i in range(10)], domain_name_quota=11)
     )
     with pytest.raises(ValidationError, match="listed twice"):
-        certificates.validate(cert_params(subject_alternative_names=["a.example.com", "A.example.com"]))
+        certificate.validate(cert_params(subject_alternative_names=["a.example.com", "A.example.com"]))
     with pytest.raises(ValidationError, match="domain_name: is required"):
-        certificates.validate(cert_params(domain_name=None))
-    certificates.validate(cert_params(domain_name=None, state="absent"))
+        certificate.validate(cert_params(domain_name=None))
+    certificate.validate(cert_params(domain_name=None, state="absent"))
 
 
 def test_certificate_names_and_validation_records_are_deduplicated():

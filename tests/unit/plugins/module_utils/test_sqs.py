@@ -10,14 +10,9 @@ import botocore.session
 import pytest
 from botocore.stub import Stubber
 
-from ansible_collections.webstack.aws.plugins.module_utils.engine import CREATE, UPDATE, Context, Engine, Unknown
-from ansible_collections.webstack.aws.plugins.module_utils.queues import (
-    QueueLayer,
-    argument_spec,
-    queue_names,
-    validate,
-)
-from ansible_collections.webstack.aws.plugins.module_utils.sqs import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import CREATE, UPDATE, Context, Engine, Unknown
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.sqs import (
     attribute_values,
     fields_equal,
     normalise_queue_policy,
@@ -27,7 +22,12 @@ from ansible_collections.webstack.aws.plugins.module_utils.sqs import (
     sibling_arn,
     source_queue_name,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._layers.queue import (
+    QueueLayer,
+    argument_spec,
+    queue_names,
+    validate,
+)
 
 ACCOUNT = "123456789012"
 PREFIX = "arn:aws:sqs:us-east-1:%s:" % ACCOUNT

@@ -20,7 +20,7 @@ try:
 except ImportError:  # handled by AnsibleAWSModule
     ClientError = Exception
 
-from ansible_collections.webstack.aws.plugins.module_utils.engine import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     TAG_ENVIRONMENT,
     TAG_LAYER,
     TAG_RESOURCE,

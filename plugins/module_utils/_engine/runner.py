@@ -4,8 +4,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.webstack.aws.plugins.module_utils.engine import Context, Engine, EngineError
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError, environment_name
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Context, Engine, EngineError
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError, environment_name
 
 try:
     import botocore

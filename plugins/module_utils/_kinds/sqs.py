@@ -21,7 +21,7 @@ try:
 except ImportError:  # handled by AnsibleAWSModule
     ClientError = Exception
 
-from ansible_collections.webstack.aws.plugins.module_utils.engine import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     TAG_ENVIRONMENT,
     TAG_LAYER,
     TAG_RESOURCE,
@@ -30,7 +30,7 @@ from ansible_collections.webstack.aws.plugins.module_utils.engine import (
     Unknown,
     contains_unknown,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.iam import normalise_policy
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.iam import normalise_policy
 
 SERVICE = "sqs"
 QUEUE = "queue"

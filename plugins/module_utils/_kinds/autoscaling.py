@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.webstack.aws.plugins.module_utils.engine import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     TAG_ENVIRONMENT,
     TAG_LAYER,
     TAG_RESOURCE,
@@ -25,7 +25,7 @@ from ansible_collections.webstack.aws.plugins.module_utils.engine import (
     Unknown,
     contains_unknown,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.launch_template import TEMPLATE_KEY
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.ec2 import TEMPLATE_KEY
 
 try:
     import botocore

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import ipaddress
 
-from ansible_collections.webstack.aws.plugins.module_utils import validation
-from ansible_collections.webstack.aws.plugins.module_utils.engine import Desired, EngineError
-from ansible_collections.webstack.aws.plugins.module_utils.layer import LayerSpec
-from ansible_collections.webstack.aws.plugins.module_utils.route53 import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Desired, EngineError, validation
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.route53 import (
     OWNER_PREFIX,
     RECORD_TYPES,
     HostedZone,
@@ -30,7 +30,6 @@ from ansible_collections.webstack.aws.plugins.module_utils.route53 import (
     record_fields,
     record_key,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
 
 CNAME_TTL = 60
 LOAD_BALANCER_TYPES = ("A", "AAAA")

@@ -4,18 +4,17 @@
 
 from __future__ import annotations
 
-from ansible_collections.webstack.aws.plugins.module_utils import validation
-from ansible_collections.webstack.aws.plugins.module_utils.acm import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Desired, Unknown, validation
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.acm import (
     KEY,
     KEY_TYPES,
     Certificate,
     pending_domains,
     validation_records,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.engine import Desired, Unknown
-from ansible_collections.webstack.aws.plugins.module_utils.layer import LayerSpec
-from ansible_collections.webstack.aws.plugins.module_utils.route53 import dns_name, in_zone
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.route53 import dns_name, in_zone
 
 # ACM: the first name goes in the certificate's CN, at most 64 characters; 10 names per certificate by default.
 DOMAIN_NAME_MAX = 64

@@ -4,33 +4,33 @@
 
 from __future__ import annotations
 
-from ansible_collections.webstack.aws.plugins.module_utils.acm import Certificate
-from ansible_collections.webstack.aws.plugins.module_utils.autoscaling import AutoScalingGroup
-from ansible_collections.webstack.aws.plugins.module_utils.cloudfront import Distribution, OriginAccessControl
-from ansible_collections.webstack.aws.plugins.module_utils.cloudwatch import Alarm, LogGroup, Topic
-from ansible_collections.webstack.aws.plugins.module_utils.ec2 import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import TAG_LAYER
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.acm import Certificate
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.autoscaling import AutoScalingGroup
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.cloudfront import Distribution, OriginAccessControl
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.cloudwatch import Alarm, LogGroup, Topic
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.ec2 import (
     ElasticIp,
     InternetGateway,
+    LaunchTemplate,
     NatGateway,
     RouteTable,
     SecurityGroup,
     Subnet,
     Vpc,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.elasticache import CacheSubnetGroup, ReplicationGroup
-from ansible_collections.webstack.aws.plugins.module_utils.elbv2 import (
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.elasticache import CacheSubnetGroup, ReplicationGroup
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.elbv2 import (
     Listener,
     ListenerRule,
     LoadBalancer,
     TargetGroup,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.engine import TAG_LAYER
-from ansible_collections.webstack.aws.plugins.module_utils.iam import InstanceProfile, Role
-from ansible_collections.webstack.aws.plugins.module_utils.launch_template import LaunchTemplate
-from ansible_collections.webstack.aws.plugins.module_utils.rds import DBInstance, ParameterGroup, SubnetGroup
-from ansible_collections.webstack.aws.plugins.module_utils.route53 import HostedZone
-from ansible_collections.webstack.aws.plugins.module_utils.s3 import Bucket
-from ansible_collections.webstack.aws.plugins.module_utils.sqs import SqsQueue
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.iam import InstanceProfile, Role
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.rds import DBInstance, ParameterGroup, SubnetGroup
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.route53 import HostedZone
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.s3 import Bucket
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.sqs import SqsQueue
 
 # Every kind the collection creates, by the service that owns it (one filtered call each).  A service with no
 # kinds is one some kind needs a client of (the assets bucket's default name holds the account id, from STS).

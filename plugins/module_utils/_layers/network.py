@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import ipaddress
 
-from ansible_collections.webstack.aws.plugins.module_utils import cidr, validation
-from ansible_collections.webstack.aws.plugins.module_utils.ec2 import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Desired, Ref, cidr, validation
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.ec2 import (
     EVENTUAL_CONSISTENCY_CODES,
     ElasticIp,
     InternetGateway,
@@ -16,9 +18,6 @@ from ansible_collections.webstack.aws.plugins.module_utils.ec2 import (
     Subnet,
     Vpc,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.engine import Desired, Ref
-from ansible_collections.webstack.aws.plugins.module_utils.layer import LayerSpec
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
 
 TIERS = cidr.TIERS
 NAT_MODES = ("one_per_az", "single", "none")

@@ -6,8 +6,17 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.webstack.aws.plugins.module_utils import validation
-from ansible_collections.webstack.aws.plugins.module_utils.autoscaling import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import (
+    Desired,
+    EngineError,
+    Ref,
+    Unknown,
+    tag_changes,
+    validation,
+)
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.autoscaling import (
     AutoScalingGroup,
     InstanceRefresh,
     ScalingPolicy,
@@ -16,18 +25,12 @@ from ansible_collections.webstack.aws.plugins.module_utils.autoscaling import (
     propagated,
     running_refresh,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.ec2 import EVENTUAL_CONSISTENCY_CODES
-from ansible_collections.webstack.aws.plugins.module_utils.engine import (
-    Desired,
-    EngineError,
-    Ref,
-    Unknown,
-    tag_changes,
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.ec2 import (
+    EVENTUAL_CONSISTENCY_CODES,
+    TEMPLATE_KEY,
+    LaunchTemplate,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.iam import PROFILE_NOT_READY
-from ansible_collections.webstack.aws.plugins.module_utils.launch_template import TEMPLATE_KEY, LaunchTemplate
-from ansible_collections.webstack.aws.plugins.module_utils.layer import LayerSpec
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.iam import PROFILE_NOT_READY
 
 IMAGE_ID = re.compile(r"^ami-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 # family (letters, a generation digit, attribute letters; u-6tb1 style too) "." size

@@ -15,7 +15,7 @@ EvaluationPeriods and TreatMissingData to ``missing``.
 
 from __future__ import annotations
 
-from ansible_collections.webstack.aws.plugins.module_utils.engine import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     TAG_ENVIRONMENT,
     TAG_LAYER,
     TAG_RESOURCE,

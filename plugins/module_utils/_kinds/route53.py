@@ -19,7 +19,7 @@ import ipaddress
 import re
 import uuid
 
-from ansible_collections.webstack.aws.plugins.module_utils.engine import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     TAG_ENVIRONMENT,
     TAG_LAYER,
     Current,
@@ -27,7 +27,7 @@ from ansible_collections.webstack.aws.plugins.module_utils.engine import (
     Kind,
     contains_unknown,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
 
 OWNER_PREFIX = "_webstack-owner."
 OWNER_TTL = 300

@@ -8,11 +8,10 @@ load balancer (its ports from the world) -> instances (the app port from the loa
 
 from __future__ import annotations
 
-from ansible_collections.webstack.aws.plugins.module_utils import validation
-from ansible_collections.webstack.aws.plugins.module_utils.ec2 import EVENTUAL_CONSISTENCY_CODES, SecurityGroup
-from ansible_collections.webstack.aws.plugins.module_utils.engine import Desired, Ref, Unknown
-from ansible_collections.webstack.aws.plugins.module_utils.layer import LayerSpec
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Desired, Ref, Unknown, validation
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.ec2 import EVENTUAL_CONSISTENCY_CODES, SecurityGroup
 
 GROUPS = ("load_balancer", "instance", "database", "cache")
 PROTOCOLS = ("tcp", "udp", "icmp", "all")

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.webstack.aws.plugins.module_utils import validation
-from ansible_collections.webstack.aws.plugins.module_utils.engine import Desired, Unknown
-from ansible_collections.webstack.aws.plugins.module_utils.layer import LayerSpec
-from ansible_collections.webstack.aws.plugins.module_utils.rds import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Desired, Unknown, validation
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.rds import (
     INSTANCE_KEY,
     SECRET,
     SUBNET_GROUP_KEY,
@@ -22,7 +22,6 @@ from ansible_collections.webstack.aws.plugins.module_utils.rds import (
     parameter_value,
     version_tuple,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
 
 INSTANCE_CLASS = re.compile(r"^db\.[a-z][a-z0-9-]*\.[a-z0-9]+$")
 ENGINE_VERSION = re.compile(r"^\d+(\.\d+){0,2}$")

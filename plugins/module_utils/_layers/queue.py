@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.webstack.aws.plugins.module_utils import validation
-from ansible_collections.webstack.aws.plugins.module_utils.engine import Desired, Ref, Unknown
-from ansible_collections.webstack.aws.plugins.module_utils.layer import LayerSpec
-from ansible_collections.webstack.aws.plugins.module_utils.sqs import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Desired, Ref, Unknown, validation
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.sqs import (
     DEAD_LETTER,
     DEAD_LETTER_SUFFIX,
     DELETED_RECENTLY,
@@ -23,7 +23,6 @@ from ansible_collections.webstack.aws.plugins.module_utils.sqs import (
     normalise_queue_policy,
     sibling_arn,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
 
 QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 MAX_QUEUE_NAME = 80  # the .fifo suffix included

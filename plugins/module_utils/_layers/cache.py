@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.webstack.aws.plugins.module_utils import validation
-from ansible_collections.webstack.aws.plugins.module_utils.elasticache import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Desired, EngineError, Ref, Unknown, validation
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.elasticache import (
     GROUP_KEY,
     SECRET,
     SECRET_ROTATED,
@@ -18,9 +20,6 @@ from ansible_collections.webstack.aws.plugins.module_utils.elasticache import (
     final_snapshot_name,
     pending_modifications,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.engine import Desired, EngineError, Ref, Unknown
-from ansible_collections.webstack.aws.plugins.module_utils.layer import LayerSpec
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
 
 ENGINES = ("redis", "valkey")
 DEFAULT_VERSIONS = {"redis": "7.1", "valkey": "8.0"}

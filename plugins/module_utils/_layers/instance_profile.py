@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.webstack.aws.plugins.module_utils.engine import Desired
-from ansible_collections.webstack.aws.plugins.module_utils.iam import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Desired
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.iam import (
     EC2_TRUST_POLICY,
     EVENTUAL_CONSISTENCY_CODES,
     POLICY_VERSION,
@@ -26,8 +28,6 @@ from ansible_collections.webstack.aws.plugins.module_utils.iam import (
     normalise_policy,
     path_for,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.layer import LayerSpec
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
 
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::([^/]+)$")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
 
 TIERS = ("public", "private", "database")
 AZ_SLOTS = 8

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.webstack.aws.plugins.module_utils import validation
-from ansible_collections.webstack.aws.plugins.module_utils.elbv2 import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Desired, Ref, Unknown, validation
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.elbv2 import (
     Listener,
     ListenerRule,
     LoadBalancer,
@@ -17,9 +19,6 @@ from ansible_collections.webstack.aws.plugins.module_utils.elbv2 import (
     redirect_to_https,
     rule_key,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.engine import Desired, Ref, Unknown
-from ansible_collections.webstack.aws.plugins.module_utils.layer import LayerSpec
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
 
 DEFAULT_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 # The predefined ALB security policies AWS documents (and DescribeSslPolicies answers with), checked before

@@ -13,7 +13,7 @@ import uuid
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
-from ansible_collections.webstack.aws.plugins.module_utils.engine import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     TAG_ENVIRONMENT,
     TAG_LAYER,
     TAG_RESOURCE,
@@ -22,7 +22,7 @@ from ansible_collections.webstack.aws.plugins.module_utils.engine import (
     Kind,
     contains_unknown,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.route53 import (
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.route53 import (
     bare,
     fqdn,
     in_zone,

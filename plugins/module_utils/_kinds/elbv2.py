@@ -23,7 +23,7 @@ try:
 except ImportError:  # handled by AnsibleAWSModule
     ClientError = None
 
-from ansible_collections.webstack.aws.plugins.module_utils.engine import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     TAG_ENVIRONMENT,
     TAG_LAYER,
     TAG_RESOURCE,

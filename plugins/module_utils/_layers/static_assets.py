@@ -13,8 +13,11 @@ from __future__ import annotations
 import os
 import re
 
-from ansible_collections.webstack.aws.plugins.module_utils import s3
-from ansible_collections.webstack.aws.plugins.module_utils.cloudfront import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Desired, Ref, Unknown
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError, in_range
+from ansible_collections.webstack.aws.plugins.module_utils._kinds import s3
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.cloudfront import (
     ALLOWED_METHODS,
     CACHED_METHODS,
     CACHING_OPTIMIZED,
@@ -27,9 +30,6 @@ from ansible_collections.webstack.aws.plugins.module_utils.cloudfront import (
     distribution_id,
     oac_name,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.engine import Desired, Ref, Unknown
-from ansible_collections.webstack.aws.plugins.module_utils.layer import LayerSpec
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError, in_range
 
 try:
     from botocore.exceptions import ClientError

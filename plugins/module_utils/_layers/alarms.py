@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.webstack.aws.plugins.module_utils.cloudwatch import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Desired, Ref
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.cloudwatch import (
     RETENTION_DAYS,
     Alarm,
     LogGroup,
@@ -18,9 +21,6 @@ from ansible_collections.webstack.aws.plugins.module_utils.cloudwatch import (
     dimensions,
     log_group_name,
 )
-from ansible_collections.webstack.aws.plugins.module_utils.engine import Desired, Ref
-from ansible_collections.webstack.aws.plugins.module_utils.layer import LayerSpec
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError
 
 LOAD_BALANCER_ARN = re.compile(
     r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer/(app/[^/]+/[^/]+)$"

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime
 import re
 
-from ansible_collections.webstack.aws.plugins.module_utils.engine import (
+from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     TAG_ENVIRONMENT,
     TAG_LAYER,
     Current,

@@ -1,4 +1,4 @@
-"""The engine's planning and applying, with in-memory resource kinds (no AWS)."""
+"""The engine's planning and applying, with in-memory resource kinds (``_engine/__init__.py``, no AWS)."""
 
 from __future__ import annotations
 
@@ -308,45 +308,6 @@ def test_check_delete_refuses_while_planning_before_any_call():
         engine.plan(desired(cidr="10.1.0.0/16"))
     assert engine.plan(desired(dns=False)).changes[0].action == UPDATE
     assert store.calls == []
-
-
-# -- LayerSpec.retry_messages: a code retried only when its message says so ------------------------------------
-def test_retry_messages_retry_only_the_matching_message():
-    from botocore.exceptions import ClientError
-
-    from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec, retry_decorator
-
-    class Spec(LayerSpec):
-        retry_codes = ("NoSuchEntity",)
-        retry_messages = (("InvalidParameterValue", "IamInstanceProfile"),)
-
-    def failing(messages):
-        calls = []
-
-        def call():
-            calls.append(1)
-            if len(calls) <= len(messages):
-                code, message = messages[len(calls) - 1]
-                raise ClientError({"Error": {"Code": code, "Message": message}}, "RunInstances")
-            return "ok"
-
-        return call, calls
-
-    retry = retry_decorator(Spec(), delay=0.01, max_delay=0.01)
-    call, calls = failing([("InvalidParameterValue", "Value (x) for parameter iamInstanceProfile.name is invalid")])
-    assert retry(call)() == "ok" and len(calls) == 2
-    call, calls = failing([("NoSuchEntity", "no role"), ("Throttling", "slow down")])
-    assert retry(call)() == "ok" and len(calls) == 3
-    call, calls = failing([("InvalidParameterValue", "Invalid AMI ID")])
-    with pytest.raises(ClientError):
-        retry(call)()
-    assert len(calls) == 1
-    # without retry_messages the codes alone decide, as before
-    plain = retry_decorator(LayerSpec(), delay=0.01, max_delay=0.01)
-    call, calls = failing([("InvalidParameterValue", "iamInstanceProfile")])
-    with pytest.raises(ClientError):
-        plain(call)()
-    assert len(calls) == 1
 
 
 def test_default_equal_ignores_order_of_unordered_fields_and_never_matches_unknowns():

@@ -1,6 +1,6 @@
-"""Paths the emulator cannot produce, against the real service models with botocore's Stubber: a replaced
-certificate still in use by a load balancer (moto never fills InUseBy), a paginated zone read, and a change
-batch that is PENDING before it is INSYNC (moto is INSYNC at once)."""
+"""ACM kinds (``_kinds/acm.py``): certificate names and validation records, and with botocore's Stubber the
+paths the emulator cannot produce: a replaced certificate still in use by a load balancer (moto never fills
+InUseBy), and a retired certificate still in use left alone."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ import botocore.session
 from botocore.stub import ANY, Stubber
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import REPLACE, Context, Engine
-from ansible_collections.webstack.aws.plugins.module_utils._kinds.acm import KEY_TYPES
-from ansible_collections.webstack.aws.plugins.module_utils._kinds.route53 import read_records
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.acm import KEY_TYPES, sans_of, validation_records
 from ansible_collections.webstack.aws.plugins.module_utils._layers.certificate import CertificateLayer
 
 OLD = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000001"
@@ -182,30 +181,20 @@ def test_stubber_retired_certificate_still_in_use_is_left_alone_and_the_plan_is_
     assert ctx.shared["certificates_kept"] == [{"arn": OLD, "in_use_by": [LB]}]
 
 
-def test_stubber_zone_read_follows_every_page_once():
-    route53 = client("route53")
-    ctx = Context("blue", "dns", clients={"route53": route53})
-    stub = Stubber(route53)
-    first = {"Name": "a.example.com.", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.1"}]}
-    second = {"Name": "b.example.com.", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.2"}]}
-    stub.add_response(
-        "list_resource_record_sets",
-        {
-            "ResourceRecordSets": [first],
-            "IsTruncated": True,
-            "NextRecordName": "b.example.com.",
-            "NextRecordType": "A",
-            "MaxItems": "1",
-        },
-        {"HostedZoneId": "Z1"},
-    )
-    stub.add_response(
-        "list_resource_record_sets",
-        {"ResourceRecordSets": [second], "IsTruncated": False, "MaxItems": "1"},
-        {"HostedZoneId": "Z1", "StartRecordName": "b.example.com.", "StartRecordType": "A"},
-    )
-    with stub:
-        zone = read_records(ctx, "Z1")
-        assert read_records(ctx, "Z1") is zone  # cached: one read per run
-        stub.assert_no_pending_responses()
-    assert sorted(zone.rrsets) == [("a.example.com.", "A"), ("b.example.com.", "A")]
+def test_certificate_names_and_validation_records_are_deduplicated():
+    described = {
+        "DomainName": "example.com",
+        "SubjectAlternativeNames": ["example.com", "*.example.com"],
+        "DomainValidationOptions": [
+            {
+                "DomainName": "example.com",
+                "ResourceRecord": {"Name": "_x.example.com.", "Type": "CNAME", "Value": "_v.acm."},
+            },
+            {
+                "DomainName": "*.example.com",
+                "ResourceRecord": {"Name": "_x.example.com.", "Type": "CNAME", "Value": "_v.acm."},
+            },
+        ],
+    }
+    assert sans_of(described) == ["*.example.com"]
+    assert validation_records(described) == [{"name": "_x.example.com", "type": "CNAME", "value": "_v.acm"}]

@@ -1,19 +1,14 @@
-"""Pure parts of the static assets layer (bucket names, content types, policies, the OAC-tolerant compare,
-invalidation paths, ETags), and with botocore's Stubber the paths moto cannot produce: a distribution whose
-answer carries OriginAccessControlId (moto drops it), one that is InProgress before it is Deployed, and a
-delete that disables first."""
+"""CloudFront kinds (``_kinds/cloudfront.py``): the OAC-tolerant origin compare, invalidation paths, and with
+botocore's Stubber the paths moto cannot produce: a distribution whose answer carries OriginAccessControlId
+(moto drops it), one that is InProgress before it is Deployed, and a delete that disables first."""
 
 from __future__ import annotations
-
-import hashlib
 
 import botocore.session
 import pytest
 from botocore.stub import ANY, Stubber
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import Context, EngineError, Unknown
-from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
-from ansible_collections.webstack.aws.plugins.module_utils._kinds import s3
 from ansible_collections.webstack.aws.plugins.module_utils._kinds.cloudfront import (
     Distribution,
     apply_fields,
@@ -21,100 +16,9 @@ from ansible_collections.webstack.aws.plugins.module_utils._kinds.cloudfront imp
     invalidation_paths,
     origin_equal,
 )
-from ansible_collections.webstack.aws.plugins.module_utils._layers.static_assets import validate
 
 ARN = "arn:aws:cloudfront::123456789012:distribution/E2QWRUHAPOMQZL"
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000001"
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        "ab",
-        "Bad_Name",
-        "192.168.1.1",
-        "a..b",
-        "-abc",
-        "abc-",
-        "xn--abc",
-        "sthree-abc",
-        "abc-s3alias",
-        "abc--ol-s3",
-        "a" * 64,
-    ],
-)
-def test_bad_bucket_names(name):
-    assert s3.bucket_name_problem(name)
-    with pytest.raises(ValidationError) as exc:
-        validate(params(bucket=name))
-    assert exc.value.option == "bucket"
-
-
-@pytest.mark.parametrize("name", ["abc", "shop-prod-assets-123456789012", "my.assets.bucket", "a" * 63, "1-2"])
-def test_good_bucket_names(name):
-    assert s3.bucket_name_problem(name) is None
-
-
-def params(**more):
-    base = {
-        "environment": "sat",
-        "state": "present",
-        "bucket": None,
-        "noncurrent_version_expiration_days": 30,
-        "aliases": [],
-        "certificate_arn": None,
-        "default_root_object": "index.html",
-        "cache_control": "public, max-age=300",
-        "source": None,
-    }
-    base.update(more)
-    return base
-
-
-def test_validation_of_the_other_options():
-    with pytest.raises(ValidationError) as exc:
-        validate(params(aliases=["cdn.example.com"]))
-    assert exc.value.option == "certificate_arn"
-    with pytest.raises(ValidationError) as exc:
-        validate(params(aliases=["cdn.example.com"], certificate_arn=CERT.replace("us-east-1", "eu-west-1")))
-    assert exc.value.option == "certificate_arn" and "us-east-1" in str(exc.value)
-    with pytest.raises(ValidationError) as exc:
-        validate(params(aliases=["CDN_example"], certificate_arn=CERT))
-    assert exc.value.option == "aliases[0]"
-    for days in (0, 3651):
-        with pytest.raises(ValidationError) as exc:
-            validate(params(noncurrent_version_expiration_days=days))
-        assert exc.value.option == "noncurrent_version_expiration_days"
-    with pytest.raises(ValidationError) as exc:
-        validate(params(default_root_object="/index.html"))
-    assert exc.value.option == "default_root_object"
-    validate(params(aliases=["cdn.example.com", "*.example.com"], certificate_arn=CERT))
-
-
-def test_content_types():
-    assert s3.content_type("a/b/site.css") == "text/css; charset=utf-8"
-    assert s3.content_type("app.JS") == "text/javascript; charset=utf-8"
-    assert s3.content_type("logo.svg") == "image/svg+xml; charset=utf-8"
-    assert s3.content_type("font.woff2") == "font/woff2"
-    assert s3.content_type("data.json") == "application/json; charset=utf-8"
-    assert s3.content_type("mod.wasm") == "application/wasm"
-    assert s3.content_type("logo.png") == "image/png"
-    assert s3.content_type("blob.unknownext") == "application/octet-stream"
-    assert s3.content_type("noextension") == "application/octet-stream"
-
-
-def test_policy_compare_is_on_parsed_normalised_json():
-    ours = s3.assets_policy("b", ARN)
-    text = (
-        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["cloudfront.amazonaws.com"]},'
-        '"Action":["s3:GetObject"],"Resource":"arn:aws:s3:::b/*","Sid":"other",'
-        '"Condition":{"StringEquals":{"AWS:SourceArn":["%s"]}}}]}' % ARN
-    )
-    assert s3.normalise_policy(text) == s3.normalise_policy(ours)
-    kind = s3.BucketPolicy()
-    assert kind.equal("policy", text, ours)
-    assert not kind.equal("policy", text, s3.assets_policy("b", ARN.replace("E2Q", "E3Q")))
-    assert not kind.equal("policy", text, s3.assets_policy("b", Unknown("distribution")))
 
 
 def origin(oac="OAC1", drop=False):
@@ -148,31 +52,6 @@ def test_invalidation_paths():
     assert invalidation_paths(["css/a b.css", "index.html"], "index.html") == ["/", "/css/a%20b.css", "/index.html"]
     assert invalidation_paths(["k%d" % i for i in range(16)]) == ["/*"]
     assert len(invalidation_paths(["k%d" % i for i in range(15)])) == 15
-
-
-def test_etags(tmp_path):
-    path = tmp_path / "big.bin"
-    data = bytes(range(256)) * (4096 * 36)  # 36 MiB: 5 parts of 8 MiB
-    path.write_bytes(data)
-    md5 = hashlib.md5(data).hexdigest()  # noqa: S324 - S3's ETag scheme
-    assert s3.file_md5(str(path)) == md5
-    multipart = s3.multipart_etag(str(path), 8 * 1024 * 1024)
-    assert multipart.endswith("-5")
-    assert s3.expected_etag(str(path), len(data), md5, multipart) == multipart  # same bytes, uploaded in parts
-    assert s3.expected_etag(str(path), len(data), md5, "0" * 32 + "-5") == md5  # different: upload again
-    assert s3.expected_etag(str(path), len(data), md5, md5) == md5
-    assert s3.expected_etag(str(path), len(data), md5, None) == md5
-
-
-def test_lifecycle_and_encryption_round_trip():
-    rules = s3.lifecycle_setting(45)
-    assert s3.read_lifecycle(s3.lifecycle_params(rules)["Rules"]) == rules
-    extra = s3.lifecycle_params(rules)["Rules"] + [{"ID": "by-hand", "Status": "Enabled", "Filter": {"Prefix": "x/"}}]
-    assert s3.read_lifecycle(extra) != rules
-    for key in (None, "alias/assets"):
-        setting = s3.encryption_setting(key)
-        answer = {"ServerSideEncryptionConfiguration": s3.encryption_params(setting)}
-        assert s3.read_encryption(answer) == setting
 
 
 # -- Stubber: what the emulator cannot do ---------------------------------------------------------------
@@ -340,18 +219,3 @@ def test_stubber_delete_disables_waits_then_deletes_with_the_new_etag():
     with stub:
         Distribution().delete(context(cf), current)
     stub.assert_no_pending_responses()
-
-
-def test_stubber_bucket_with_versions_refuses_delete_without_force():
-    s3client = client("s3")
-    stub = Stubber(s3client)
-    stub.add_response(
-        "list_object_versions",
-        {"DeleteMarkers": [{"Key": "a", "VersionId": "v2", "IsLatest": True}], "IsTruncated": False},
-        {"Bucket": "b", "MaxKeys": 1},
-    )
-    ctx = Context("sat", "static_assets", clients={"s3": s3client})
-    current = type("C", (), {"id": "b", "key": "bucket"})()
-    with stub, pytest.raises(EngineError) as exc:
-        s3.Bucket("b").check_delete(ctx, current)
-    assert "force=true" in str(exc.value)

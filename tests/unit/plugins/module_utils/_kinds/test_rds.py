@@ -1,6 +1,6 @@
-"""The database layer's pure parts (validation, the pending overlay, parameter diffing), and with botocore's
-Stubber the paths moto 5.2.5 cannot produce: changes pending for the maintenance window, ResetDBParameterGroup,
-an instance that stays ``creating`` for a while, a major upgrade moving to a new parameter group."""
+"""RDS kinds (``_kinds/rds.py``): the pending overlay, parameter diffing, and with botocore's Stubber the paths
+moto 5.2.5 cannot produce: changes pending for the maintenance window, ResetDBParameterGroup, an instance that
+stays ``creating`` for a while, a major upgrade moving to a new parameter group."""
 
 from __future__ import annotations
 
@@ -12,15 +12,10 @@ import pytest
 from botocore.stub import Stubber
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import Context, Engine, EngineError
-from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
 from ansible_collections.webstack.aws.plugins.module_utils._kinds import rds
 from ansible_collections.webstack.aws.plugins.module_utils._layers.database import (
     DatabaseLayer,
     argument_spec,
-    backup_interval,
-    maintenance_interval,
-    validate,
-    windows_overlap,
 )
 
 ENV = "shop"
@@ -159,77 +154,6 @@ def run(layer, args, rds_client, check_mode=False):
     if plan.changed and not check_mode:
         engine.apply(plan, desired)
     return ctx, plan
-
-
-# -- validation ------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "more, option",
-    [
-        ({"allocated_storage": 10}, "allocated_storage"),
-        ({"allocated_storage": 70000}, "allocated_storage"),
-        ({"storage_type": "io2", "allocated_storage": 50, "iops": 3000}, "allocated_storage"),
-        ({"storage_type": "io2", "allocated_storage": 100}, "iops"),
-        ({"iops": 12000}, "iops"),
-        ({"storage_throughput": 500}, "storage_throughput"),
-        ({"storage_type": "gp2", "storage_throughput": 500}, "storage_throughput"),
-        ({"max_allocated_storage": 20}, "max_allocated_storage"),
-        ({"max_allocated_storage": 10}, "max_allocated_storage"),
-        ({"instance_class": "t3.micro"}, "instance_class"),
-        ({"instance_class": "db.t3"}, "instance_class"),
-        ({"instance_class": "db..micro"}, "instance_class"),
-        ({"backup_retention": 36}, "backup_retention"),
-        ({"backup_retention": -1}, "backup_retention"),
-        ({"backup_window": "3:00-03:30"}, "backup_window"),
-        ({"backup_window": "03:00-03:20"}, "backup_window"),
-        ({"maintenance_window": "sunday:04:00-sun:04:30"}, "maintenance_window"),
-        ({"maintenance_window": "sun:04:00-sun:04:10"}, "maintenance_window"),
-        ({"backup_window": "04:10-04:40", "maintenance_window": "sun:04:00-sun:04:30"}, "maintenance_window"),
-        ({"master_password": "short"}, "master_password"),
-        ({"master_password": "x" * 129}, "master_password"),
-        ({"master_password": "has/slash1"}, "master_password"),
-        ({"master_password": 'has"quote1'}, "master_password"),
-        ({"master_password": "has@at1234"}, "master_password"),
-        ({"master_password": "has space1"}, "master_password"),
-        ({"engine_version": "sixteen"}, "engine_version"),
-        ({"port": 80}, "port"),
-        ({"master_username": "rdsadmin"}, "master_username"),
-        ({"database_name": "1db"}, "database_name"),
-        ({"kms_key_id": "k-1", "storage_encrypted": False}, "kms_key_id"),
-        ({"kms_key_id": "alias/aws/rds"}, "kms_key_id"),
-        ({"subnets": ["subnet-0a"]}, "subnets"),
-        ({"subnets": None}, "subnets"),
-        ({"security_groups": []}, "security_groups"),
-        ({"parameters": {"bad name": 1}}, "parameters"),
-    ],
-)
-def test_bad_inputs_name_the_option(more, option):
-    with pytest.raises(ValidationError) as err:
-        validate(params(**more))
-    assert err.value.option == option
-
-
-def test_good_inputs_pass_and_check_mode_allows_missing_ids():
-    validate(params())
-    validate(params(instance_class="db.r6gd.16xlarge", storage_type="io2", allocated_storage=100, iops=3000))
-    validate(params(allocated_storage=400, iops=12000, storage_throughput=500, max_allocated_storage=1000))
-    secret = "Correct-Horse-9"  # noqa: S105 - a test value
-    validate(params(master_password=secret, backup_window="23:45-00:15", maintenance_window="mon:01:00-mon:01:30"))
-    validate(params(kms_key_id="arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-0000-4000-8000-0123456789ab"))
-    validate(params(kms_key_id="mrk-0123456789abcdef0123456789abcdef"))
-    validate(params(subnets=None, security_groups=[]), check_mode=True)
-    validate(params(state="absent", subnets=None, security_groups=None))
-
-
-def test_windows_wrap_midnight_and_the_week():
-    assert backup_interval("23:45-00:15") == (23 * 60 + 45, 24 * 60 + 15)
-    assert maintenance_interval("sun:23:30-mon:00:30") == (6 * 1440 + 23 * 60 + 30, 7 * 1440 + 30)
-    # a daily backup window crossing midnight meets a Monday-morning maintenance window
-    assert windows_overlap(backup_interval("23:45-00:15"), maintenance_interval("mon:00:00-mon:00:30"))
-    assert windows_overlap(backup_interval("00:00-00:30"), maintenance_interval("sun:23:50-mon:00:20"))
-    assert not windows_overlap(backup_interval("03:00-03:30"), maintenance_interval("sun:04:00-sun:04:30"))
-    assert not windows_overlap(backup_interval("03:00-03:30"), maintenance_interval("sun:03:30-sun:04:00"))
 
 
 # -- pure helpers ----------------------------------------------------------------------------------------------
@@ -520,21 +444,6 @@ def test_major_upgrade_moves_to_the_new_group_then_retires_the_old_stubber():
         "create parameter_group postgres17",
         "update db_instance database (engine_version, parameter_group)",
     ]
-
-
-def test_major_upgrade_needs_the_option_stubber():
-    rds_client = client()
-    with Stubber(rds_client) as stub:
-        stub_reads(stub, instance())
-        with pytest.raises(ValidationError) as err:
-            run(DatabaseLayer(), params(engine_version="17.2"), rds_client, check_mode=True)
-    assert err.value.option == "allow_major_version_upgrade"
-    rds_client = client()
-    with Stubber(rds_client) as stub:
-        stub_reads(stub, instance())
-        with pytest.raises(ValidationError) as err:
-            run(DatabaseLayer(), params(engine_version="15.8"), rds_client, check_mode=True)
-    assert err.value.option == "engine_version"
 
 
 def test_password_is_only_a_placeholder_in_the_plan_stubber():

@@ -1,12 +1,14 @@
-"""Pure logic of the dns and certificate layers: names, ownership records, normalisation, swap, validation."""
+"""Route 53 kinds (``_kinds/route53.py``): names, ownership records, normalisation, and with botocore's
+Stubber a paginated zone read (no AWS)."""
 
 from __future__ import annotations
 
+import botocore.session
 import pytest
+from botocore.stub import Stubber
 
-from ansible_collections.webstack.aws.plugins.module_utils._engine import EngineError, Unknown
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Context, EngineError, Unknown
 from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
-from ansible_collections.webstack.aws.plugins.module_utils._kinds.acm import sans_of, validation_records
 from ansible_collections.webstack.aws.plugins.module_utils._kinds.route53 import (
     ZoneRecords,
     dns_name,
@@ -15,11 +17,50 @@ from ansible_collections.webstack.aws.plugins.module_utils._kinds.route53 import
     owner_name,
     owner_value,
     parse_owner,
+    read_records,
     record_fields,
     record_key,
     records_equal,
 )
-from ansible_collections.webstack.aws.plugins.module_utils._layers import certificate, dns
+
+
+def client(service):
+    session = botocore.session.get_session()
+    return session.create_client(
+        service,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - a dummy key; the Stubber answers every call
+    )
+
+
+def test_stubber_zone_read_follows_every_page_once():
+    route53 = client("route53")
+    ctx = Context("blue", "dns", clients={"route53": route53})
+    stub = Stubber(route53)
+    first = {"Name": "a.example.com.", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.1"}]}
+    second = {"Name": "b.example.com.", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.2"}]}
+    stub.add_response(
+        "list_resource_record_sets",
+        {
+            "ResourceRecordSets": [first],
+            "IsTruncated": True,
+            "NextRecordName": "b.example.com.",
+            "NextRecordType": "A",
+            "MaxItems": "1",
+        },
+        {"HostedZoneId": "Z1"},
+    )
+    stub.add_response(
+        "list_resource_record_sets",
+        {"ResourceRecordSets": [second], "IsTruncated": False, "MaxItems": "1"},
+        {"HostedZoneId": "Z1", "StartRecordName": "b.example.com.", "StartRecordType": "A"},
+    )
+    with stub:
+        zone = read_records(ctx, "Z1")
+        assert read_records(ctx, "Z1") is zone  # cached: one read per run
+        stub.assert_no_pending_responses()
+    assert sorted(zone.rrsets) == [("a.example.com.", "A"), ("b.example.com.", "A")]
 
 
 def test_names_are_lowercase_absolute_and_wildcards_unescaped():
@@ -124,98 +165,3 @@ def test_another_environments_name_is_refused():
     found = zone(owner_rrset("api.example.com", "green", "dns", {"A"}))
     with pytest.raises(EngineError, match="belongs to environment green"):
         found.create({"Name": "api.example.com.", "Type": "AAAA"}, "blue", "dns")
-
-
-@pytest.mark.parametrize(
-    "own_current,peer_current,swapped,expected",
-    [
-        ("blue-lb", "green-lb", True, ("green-lb", "blue-lb")),
-        ("green-lb", "blue-lb", True, ("green-lb", "blue-lb")),  # already swapped: the same mapping, no change
-        ("green-lb", "blue-lb", False, ("blue-lb", "green-lb")),
-        ("blue-lb", "green-lb", False, ("blue-lb", "green-lb")),
-    ],
-)
-def test_swap_targets_are_a_mapping_not_a_toggle(own_current, peer_current, swapped, expected):
-    assert dns.swap_targets("Blue-LB.", own_current, peer_current, swapped, "blue", "green") == expected
-
-
-def test_swap_refuses_when_no_side_points_to_this_environment():
-    with pytest.raises(EngineError, match="without swap first"):
-        dns.swap_targets("blue-lb", "x-lb", "y-lb", True, "blue", "green")
-
-
-def dns_params(**kw):
-    params = dict(
-        environment="blue",
-        state="present",
-        domain="example.com",
-        load_balancer_dns_name=None,
-        load_balancer_hosted_zone_id=None,
-        api_name="api",
-        records=None,
-        swap=None,
-    )
-    params.update(kw)
-    return params
-
-
-def test_dns_scope_leaves_omitted_groups_alone():
-    layer = dns.DnsLayer()
-    layer.validate(dns_params(records=[]), False)
-    scope = layer._scope()
-    assert scope("cdn.example.com.", "A") is True
-    assert scope("api.example.com.", "A") is False  # no load_balancer_dns_name: left alone
-    assert scope("blue.example.com.", "CNAME") is False
-
-
-def test_dns_relative_and_absolute_names():
-    assert dns.absolute("cdn", "example.com") == "cdn.example.com."
-    assert dns.absolute("@", "example.com") == "example.com."
-    assert dns.absolute("x.example.com", "example.com") == "x.example.com."
-
-
-def cert_params(**kw):
-    params = dict(
-        environment="blue",
-        state="present",
-        domain_name="api.example.com",
-        subject_alternative_names=[],
-        hosted_zone_id=None,
-        key_algorithm="RSA_2048",
-        domain_name_quota=10,
-    )
-    params.update(kw)
-    return params
-
-
-def test_certificate_validation():
-    certificate.validate(cert_params(subject_alternative_names=["api.example.com", "*.example.com"]))
-    with pytest.raises(ValidationError, match="exceed ACM's quota of 10"):
-        certificate.validate(cert_params(subject_alternative_names=["n%d.example.com" % i for i in range(10)]))
-    certificate.validate(
-        cert_params(subject_alternative_names=["n%d.example.com" % i for i in range(10)], domain_name_quota=11)
-    )
-    with pytest.raises(ValidationError, match="listed twice"):
-        certificate.validate(cert_params(subject_alternative_names=["a.example.com", "A.example.com"]))
-    with pytest.raises(ValidationError, match="domain_name: is required"):
-        certificate.validate(cert_params(domain_name=None))
-    certificate.validate(cert_params(domain_name=None, state="absent"))
-
-
-def test_certificate_names_and_validation_records_are_deduplicated():
-    described = {
-        "DomainName": "example.com",
-        "SubjectAlternativeNames": ["example.com", "*.example.com"],
-        "DomainValidationOptions": [
-            {
-                "DomainName": "example.com",
-                "ResourceRecord": {"Name": "_x.example.com.", "Type": "CNAME", "Value": "_v.acm."},
-            },
-            {
-                "DomainName": "*.example.com",
-                "ResourceRecord": {"Name": "_x.example.com.", "Type": "CNAME", "Value": "_v.acm."},
-            },
-        ],
-    }
-    assert sans_of(described) == ["*.example.com"]
-    assert validation_records(described) == [{"name": "_x.example.com", "type": "CNAME", "value": "_v.acm"}]

@@ -1,17 +1,15 @@
-"""The queue layer's pure parts (attribute normalisation, policy comparison, names, validation), and with
-botocore's Stubber the paths the emulator cannot produce: moto 5.2.5 never returns a queue's
-RedriveAllowPolicy, and never lists a queue it has deleted."""
+"""SQS kinds (``_kinds/sqs.py``): attribute normalisation, policy comparison, names, and with botocore's Stubber
+the paths the emulator cannot produce: moto 5.2.5 never returns a queue's RedriveAllowPolicy, and never lists a
+queue it has deleted."""
 
 from __future__ import annotations
 
 import json
 
 import botocore.session
-import pytest
 from botocore.stub import Stubber
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import CREATE, UPDATE, Context, Engine, Unknown
-from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
 from ansible_collections.webstack.aws.plugins.module_utils._kinds.sqs import (
     attribute_values,
     fields_equal,
@@ -26,7 +24,6 @@ from ansible_collections.webstack.aws.plugins.module_utils._layers.queue import 
     QueueLayer,
     argument_spec,
     queue_names,
-    validate,
 )
 
 ACCOUNT = "123456789012"
@@ -253,7 +250,7 @@ def test_update_encryption_switches():
     }
 
 
-# -- names and validation ---------------------------------------------------------------------------
+# -- names ---------------------------------------------------------------------------------------
 
 
 def test_names():
@@ -262,49 +259,6 @@ def test_names():
     assert source_queue_name(DEAD) == MAIN
     assert source_queue_name("blue-worker-dead-letter.fifo") == "blue-worker.fifo"
     assert sibling_arn(PREFIX + DEAD, MAIN) == PREFIX + MAIN
-
-
-@pytest.mark.parametrize(
-    ("extra", "option"),
-    [
-        ({"name": "jobs.queue"}, "name"),
-        ({"name": "a b"}, "name"),
-        ({"name": "x" * 64}, "name"),  # blue-x..x-dead-letter is 81 characters
-        ({"name": "x" * 59, "fifo": True}, "name"),  # .fifo counts too
-        ({"visibility_timeout": 43201}, "visibility_timeout"),
-        ({"message_retention": 1209601}, "message_retention"),
-        ({"message_retention": 59}, "message_retention"),
-        ({"receive_wait_time": 21}, "receive_wait_time"),
-        ({"delay_seconds": 901}, "delay_seconds"),
-        ({"maximum_message_size": 1023}, "maximum_message_size"),
-        ({"max_receive_count": 0}, "max_receive_count"),
-        ({"max_receive_count": 1001}, "max_receive_count"),
-        ({"dead_letter_retention": 30}, "dead_letter_retention"),
-        ({"content_based_deduplication": True}, "content_based_deduplication"),
-        ({"kms_key_id": "alias/mine"}, "kms_key_id"),
-        ({"kms_data_key_reuse": 600}, "kms_data_key_reuse"),
-        ({"encryption": "kms", "kms_data_key_reuse": 59}, "kms_data_key_reuse"),
-        ({"encryption": "kms", "kms_key_id": " "}, "kms_key_id"),
-        ({"policy": {"Version": "2012-10-17"}}, "policy"),
-        ({"policy": {"Statement": [{"Effect": "Allow", "Action": "sqs:*"}]}}, "policy.Statement[0].Principal"),
-        (
-            {"policy": {"Statement": [{"Effect": "Maybe", "Principal": "*", "Action": "sqs:*"}]}},
-            "policy.Statement[0].Effect",
-        ),
-    ],
-)
-def test_bad_input_names_the_option(extra, option):
-    with pytest.raises(ValidationError) as error:
-        validate(params(**extra))
-    assert error.value.option == option
-
-
-def test_good_input_passes():
-    validate(params())
-    validate(params(name="x" * 58, fifo=True, content_based_deduplication=True, encryption="kms"))
-    validate(params(name="x" * 63))  # blue-x..x-dead-letter is exactly 80 characters
-    validate(params(policy={"Version": "2012-10-17", "Statement": STATEMENT}))
-    validate(params(state="absent", max_receive_count=0))  # nothing but the name matters for a delete
 
 
 # -- the Stubber: what moto cannot show ---------------------------------------------------------------

@@ -67,21 +67,15 @@ options:
     default: false
 extends_documentation_fragment:
   - webstack.aws.layer
+  - webstack.aws.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
 attributes:
   check_mode:
-    support: full
     description:
       - Returns the exact plan without changing anything.
       - The validation records of a certificate still to be requested read C((known after apply)).
-  diff_mode:
-    support: full
-    description: The plan rendered as before and after.
-  idempotent:
-    support: full
-    description: A second run with the same options reports no change and makes no mutating AWS call.
 notes:
   - For CloudFront the certificate must be in C(us-east-1).
 """

@@ -174,16 +174,13 @@ options:
     default: false
 extends_documentation_fragment:
   - webstack.aws.layer
+  - webstack.aws.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
 attributes:
   check_mode:
-    support: full
     description: Returns the exact plan without changing anything; refusals (deletion protection) fail the same way.
-  diff_mode:
-    support: full
-    description: The plan rendered as before and after of every changed subnet group, parameter group and instance.
   idempotent:
     support: partial
     description:

@@ -24,19 +24,10 @@ options:
     description: Only resources of this layer (for example V(network) or V(firewall)).
     type: str
 extends_documentation_fragment:
+  - webstack.aws.attributes.info_module
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Reads only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is nothing to diff.
-  idempotent:
-    support: full
-    description: Reads only.
 """
 
 EXAMPLES = r"""

@@ -99,19 +99,10 @@ options:
     type: str
 extends_documentation_fragment:
   - webstack.aws.layer
+  - webstack.aws.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Returns the exact plan without changing anything.
-  diff_mode:
-    support: full
-    description: The plan rendered as before and after of every changed resource, policy documents included.
-  idempotent:
-    support: full
-    description: A second run with the same options reports no change and makes no mutating AWS call.
 notes:
   - IAM is a global service; the role and profile serve every region of the account.
   - O(state=absent) removes the role from the profile, deletes the profile, the inline policies, detaches

@@ -125,18 +125,14 @@ options:
     default: false
 extends_documentation_fragment:
   - webstack.aws.layer
+  - webstack.aws.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
 attributes:
   check_mode:
-    support: full
     description: Returns the exact plan (and the keys that would be uploaded) without changing or uploading anything.
-  diff_mode:
-    support: full
-    description: The plan rendered as before and after of every changed bucket setting, distribution field and object.
   idempotent:
-    support: full
     description:
       - A second run with the same options (and the same folder) reports no change and makes no mutating AWS call.
 notes:

@@ -254,6 +254,26 @@ def error_code(exc):
     return getattr(exc, "response", {}).get("Error", {}).get("Code")
 
 
+def owned(ctx, tags, adopt_untagged=False):
+    """Whether a resource's tags say it belongs to ``ctx``: ``webstack:environment`` is the context's environment
+    and, when the context is one layer's (``ctx.layer`` set; empty when reading a whole environment, as
+    environment_info does), ``webstack:layer`` is that layer.
+
+    ``adopt_untagged``: a missing tag counts as a match too (a different value still does not).  For resources
+    read from a place that already says whose they are, where a name is unique in the account: IAM's role and
+    profile under the ``/webstack/<environment>/`` path.  One made there without our tags (by hand, or by
+    another tool) is then adopted, and tagged by the plan, instead of planned as a create that would fail
+    with EntityAlreadyExists.
+    """
+    environment = tags.get(TAG_ENVIRONMENT)
+    if environment != ctx.environment and not (adopt_untagged and environment is None):
+        return False
+    if not ctx.layer:
+        return True
+    layer = tags.get(TAG_LAYER)
+    return layer == ctx.layer or (adopt_untagged and layer is None)
+
+
 def tag_changes(current_tags, desired_tags, purge):
     """(add, remove, after) for tags.  ``aws:`` tags are never touched."""
     add = dict((k, v) for k, v in desired_tags.items() if current_tags.get(k) != v)

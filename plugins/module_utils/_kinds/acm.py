@@ -14,13 +14,12 @@ import uuid
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import (
-    TAG_ENVIRONMENT,
-    TAG_LAYER,
     TAG_RESOURCE,
     Current,
     EngineError,
     Kind,
     contains_unknown,
+    owned,
 )
 from ansible_collections.webstack.aws.plugins.module_utils._kinds.route53 import (
     bare,
@@ -145,7 +144,7 @@ class Certificate(Kind):
                 "Tags", []
             )
             tags = dict((t["Key"], t.get("Value", "")) for t in tags)
-            if tags.get(TAG_ENVIRONMENT) != ctx.environment or (ctx.layer and tags.get(TAG_LAYER) != ctx.layer):
+            if not owned(ctx, tags):
                 continue
             described = ctx.call("acm", "describe_certificate", CertificateArn=summary["CertificateArn"])["Certificate"]
             ours.append((described, tags))

@@ -16,14 +16,13 @@
 from __future__ import annotations
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import (
-    TAG_ENVIRONMENT,
-    TAG_LAYER,
     TAG_RESOURCE,
     Current,
     EngineError,
     Kind,
     Unknown,
     contains_unknown,
+    owned,
 )
 from ansible_collections.webstack.aws.plugins.module_utils._kinds.ec2 import TEMPLATE_KEY
 
@@ -73,13 +72,6 @@ def asg_tags(group_name, tags):
         }
         for k, v in sorted(tags.items())
     ]
-
-
-def ours(tags, ctx):
-    """Whether a resource's tags say it belongs to this environment (and layer, when reading one layer)."""
-    if tags.get(TAG_ENVIRONMENT) != ctx.environment:
-        return False
-    return not ctx.layer or tags.get(TAG_LAYER) == ctx.layer
 
 
 def group_fields(group):
@@ -163,7 +155,7 @@ class AutoScalingGroup(Kind):
             "autoscaling", "describe_auto_scaling_groups", "AutoScalingGroups", AutoScalingGroupNames=[ctx.environment]
         ):
             tags = dict((t["Key"], t["Value"]) for t in group.get("Tags") or [])
-            if not ours(tags, ctx) or group.get("Status") == "Delete in progress":
+            if not owned(ctx, tags) or group.get("Status") == "Delete in progress":
                 continue
             found.append(
                 Current(

@@ -21,12 +21,11 @@ except ImportError:  # handled by AnsibleAWSModule
     ClientError = None
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import (
-    TAG_ENVIRONMENT,
-    TAG_LAYER,
     Current,
     EngineError,
     Kind,
     contains_unknown,
+    owned,
 )
 
 OAC_KEY = "origin_access_control"
@@ -65,12 +64,6 @@ def quantity(values):
     if values:
         result["Items"] = values
     return result
-
-
-def ours(ctx, tags):
-    if tags.get(TAG_ENVIRONMENT) != ctx.environment:
-        return False
-    return ctx.layer is None or tags.get(TAG_LAYER) == ctx.layer
 
 
 def marker_pages(ctx, operation, container, **params):
@@ -305,7 +298,7 @@ class Distribution(Kind):
                 continue
             answer = ctx.call("cloudfront", "list_tags_for_resource", Resource=item["ARN"])
             tags = dict((t["Key"], t.get("Value", "")) for t in items(answer.get("Tags")))
-            if not ours(ctx, tags):
+            if not owned(ctx, tags):
                 continue
             got = ctx.call("cloudfront", "get_distribution_config", Id=item["Id"])
             raw = distribution_summary(item)

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     TAG_ENVIRONMENT,
-    TAG_LAYER,
     TAG_RESOURCE,
     Current,
     Kind,
     contains_unknown,
+    owned,
     tag_dict,
     tag_list,
 )
@@ -68,12 +68,6 @@ def tagged(ctx):
             params["PaginationToken"] = page["PaginationToken"]
         ctx.shared["tagged"] = cache
     return cache
-
-
-def _ours(ctx, tags):
-    if tags.get(TAG_ENVIRONMENT) != ctx.environment:
-        return False
-    return not (ctx.layer and tags.get(TAG_LAYER) != ctx.layer)
 
 
 def _adoptable(kind, tags, suffix):
@@ -205,7 +199,7 @@ class Alarm(Kind):
             if tags is None and (tags_by_arn is None or suffix in self.known_keys):
                 tags = tag_dict(ctx.call("cloudwatch", "list_tags_for_resource", ResourceARN=arn).get("Tags"))
             tags = tags or {}
-            if not _ours(ctx, tags) and not _adoptable(self, tags, suffix):
+            if not owned(ctx, tags) and not _adoptable(self, tags, suffix):
                 continue  # another environment's ("shop-prod-..." seen from "shop"), or not ours at all
             found.append(Current(tags.get(TAG_RESOURCE, suffix), name, alarm_fields(alarm), tags, alarm))
         return found
@@ -263,7 +257,7 @@ class Topic(Kind):
             if tags is None and (tags_by_arn is None or suffix in self.known_keys):
                 tags = tag_dict(ctx.call("sns", "list_tags_for_resource", ResourceArn=arn).get("Tags"))
             tags = tags or {}
-            if not _ours(ctx, tags) and not _adoptable(self, tags, suffix):
+            if not owned(ctx, tags) and not _adoptable(self, tags, suffix):
                 continue
             subscriptions, arns = [], {}
             for sub in ctx.describe("sns", "list_subscriptions_by_topic", "Subscriptions", TopicArn=arn):
@@ -375,7 +369,7 @@ class LogGroup(Kind):
                 continue  # /webstack/<environment>-other is another environment's
             arn = group.get("logGroupArn") or group["arn"].rsplit(":*", 1)[0]
             tags = ctx.call("logs", "list_tags_for_resource", resourceArn=arn).get("tags") or {}
-            if not _ours(ctx, tags) and not (name == base and TAG_ENVIRONMENT not in tags):
+            if not owned(ctx, tags) and not (name == base and TAG_ENVIRONMENT not in tags):
                 continue
             fields = {"log_group_name": name, "retention_in_days": group.get("retentionInDays")}
             raw = dict(group, logGroupArn=arn)

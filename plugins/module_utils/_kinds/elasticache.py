@@ -23,14 +23,13 @@ except ImportError:  # handled by AnsibleAWSModule
     ClientError = None
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import (
-    TAG_ENVIRONMENT,
-    TAG_LAYER,
     TAG_RESOURCE,
     Current,
     EngineError,
     Kind,
     contains_unknown,
     error_code,
+    owned,
     tag_dict,
     tag_list,
 )
@@ -47,12 +46,6 @@ SUBNET_GROUP_NOT_FOUND = ("CacheSubnetGroupNotFoundFault", "CacheSubnetGroupNotF
 GROUP_NOT_FOUND = ("ReplicationGroupNotFoundFault", "ReplicationGroupNotFound")
 CLUSTER_NOT_FOUND = ("CacheClusterNotFound", "CacheClusterNotFoundFault")
 GROUP_EXISTS = ("ReplicationGroupAlreadyExistsFault", "ReplicationGroupAlreadyExists")
-
-
-def ours(ctx, tags):
-    if tags.get(TAG_ENVIRONMENT) != ctx.environment:
-        return False
-    return ctx.layer is None or tags.get(TAG_LAYER) == ctx.layer
 
 
 def read_tags(ctx, arn):
@@ -92,7 +85,7 @@ class CacheSubnetGroup(Kind):
         found = []
         for group in groups:
             tags = read_tags(ctx, group["ARN"])
-            if not ours(ctx, tags):
+            if not owned(ctx, tags):
                 ctx.shared["elasticache_foreign_subnet_group"] = group["CacheSubnetGroupName"]
                 continue
             fields = {
@@ -285,7 +278,7 @@ class ReplicationGroup(Kind):
         if group is None:
             return []
         tags = read_tags(ctx, group["ARN"])
-        if not ours(ctx, tags):
+        if not owned(ctx, tags):
             ctx.shared["elasticache_foreign_group"] = group["ReplicationGroupId"]
             return []
         cluster = None
@@ -350,7 +343,7 @@ class ReplicationGroup(Kind):
             if error_code(exc) not in GROUP_EXISTS:
                 raise
             group = self.describe(ctx, ctx.environment)
-            if group is None or not ours(ctx, read_tags(ctx, group["ARN"])):
+            if group is None or not owned(ctx, read_tags(ctx, group["ARN"])):
                 raise
         ctx.remember(self.name, key, group)
         return group["ReplicationGroupId"]

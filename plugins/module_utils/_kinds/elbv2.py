@@ -24,13 +24,12 @@ except ImportError:  # handled by AnsibleAWSModule
     ClientError = None
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import (
-    TAG_ENVIRONMENT,
-    TAG_LAYER,
     TAG_RESOURCE,
     Current,
     EngineError,
     Kind,
     error_code,
+    owned,
     tag_dict,
     tag_list,
 )
@@ -277,12 +276,6 @@ def referenced_target_groups(data):
 
 
 # -- the shared read -------------------------------------------------------------------------------
-def ours(ctx, tags):
-    if tags.get(TAG_ENVIRONMENT) != ctx.environment:
-        return False
-    return ctx.layer is None or tags.get(TAG_LAYER) == ctx.layer
-
-
 def load(ctx):
     """Read everything of the environment once (see the module docstring); every kind reads from this."""
     cached = ctx.shared.get("elbv2")
@@ -315,12 +308,12 @@ def load(ctx):
         answer = ctx.call("elbv2", "describe_tags", ResourceArns=arns[start : start + TAGS_PER_CALL])
         for description in answer.get("TagDescriptions", []):
             tags[description["ResourceArn"]] = tag_dict(description.get("Tags"))
-    balancers = [b for b in balancers if ours(ctx, tags.get(b["LoadBalancerArn"], {}))]
+    balancers = [b for b in balancers if owned(ctx, tags.get(b["LoadBalancerArn"], {}))]
     mine = set(b["LoadBalancerArn"] for b in balancers)
     listeners = [item for item in listeners if item["LoadBalancerArn"] in mine]
     kept = set(item["ListenerArn"] for item in listeners)
     rules = [r for r in rules if r["ListenerArn"] in kept]
-    groups = [g for g in groups if ours(ctx, tags.get(g["TargetGroupArn"], {}))]
+    groups = [g for g in groups if owned(ctx, tags.get(g["TargetGroupArn"], {}))]
     # Attributes have no batch read: one call per load balancer (one) and per target group.
     lb_attrs = {}
     for balancer in balancers:

@@ -21,11 +21,10 @@ except ImportError:  # handled by AnsibleAWSModule
     ClientError = Exception
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import (
-    TAG_ENVIRONMENT,
-    TAG_LAYER,
     TAG_RESOURCE,
     Current,
     Kind,
+    owned,
     tag_dict,
     tag_list,
 )
@@ -154,13 +153,6 @@ def _key_for(ctx, name, tags):
     return name[len(prefix) :] if name.startswith(prefix) else name
 
 
-def _ours(ctx, tags):
-    """Everything under the environment's path is its own; a layer tag, when present, must match."""
-    if tags.get(TAG_ENVIRONMENT) not in (None, ctx.environment):
-        return False
-    return not (ctx.layer and tags.get(TAG_LAYER) not in (None, ctx.layer))
-
-
 class Role(Kind):
     """An IAM role: trust policy, description, inline policies {name: document}, managed policy ARNs."""
 
@@ -174,7 +166,7 @@ class Role(Kind):
         for listed in iam_list(ctx, "list_roles", "Roles", PathPrefix=path_for(ctx.environment)):
             role = ctx.call("iam", "get_role", RoleName=listed["RoleName"])["Role"]
             tags = tag_dict(role.get("Tags"))
-            if not _ours(ctx, tags):
+            if not owned(ctx, tags, adopt_untagged=True):  # the path says whose it is
                 continue
             name = role["RoleName"]
             inline = {}
@@ -300,7 +292,7 @@ class InstanceProfile(Kind):
             profile = ctx.call("iam", "get_instance_profile", InstanceProfileName=item["InstanceProfileName"])
             profile = profile["InstanceProfile"]
             tags = tag_dict(profile.get("Tags"))
-            if not _ours(ctx, tags):
+            if not owned(ctx, tags, adopt_untagged=True):  # the path says whose it is
                 continue
             roles = [r["RoleName"] for r in profile.get("Roles", [])]
             fields = {

@@ -19,12 +19,11 @@ import datetime
 import re
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import (
-    TAG_ENVIRONMENT,
-    TAG_LAYER,
     Current,
     EngineError,
     Kind,
     contains_unknown,
+    owned,
     tag_dict,
     tag_list,
 )
@@ -90,13 +89,6 @@ PROTECTED = (
     "To delete it: run once with deletion_protection=false (state present), then state=absent (or, to replace it, "
     "the replacing change with allow_replacement=true)."
 )
-
-
-def ours(ctx, tags):
-    """Tagged for this environment (and this layer, unless the reader is not a layer: environment_info)."""
-    if tags.get(TAG_ENVIRONMENT) != ctx.environment:
-        return False
-    return not ctx.layer or tags.get(TAG_LAYER) == ctx.layer
 
 
 def not_found(*codes):
@@ -280,7 +272,7 @@ class SubnetGroup(Kind):
         found = []
         for group in groups:
             tags = list_tags(ctx, group["DBSubnetGroupArn"])
-            if not ours(ctx, tags):
+            if not owned(ctx, tags):
                 ctx.shared.setdefault("rds_foreign", []).append("DB subnet group %s" % group["DBSubnetGroupName"])
                 continue
             fields = {
@@ -352,7 +344,7 @@ class ParameterGroup(Kind):
             if not match:
                 continue
             tags = list_tags(ctx, group["DBParameterGroupArn"])
-            if not ours(ctx, tags):
+            if not owned(ctx, tags):
                 ctx.shared.setdefault("rds_foreign", []).append("DB parameter group %s" % group["DBParameterGroupName"])
                 continue
             parameters, apply_types = {}, {}
@@ -472,7 +464,7 @@ class DBInstance(Kind):
             if instance["DBInstanceIdentifier"].lower() != ctx.environment:
                 continue
             tags = tag_dict(instance.get("TagList"))
-            if not ours(ctx, tags):
+            if not owned(ctx, tags):
                 ctx.shared.setdefault("rds_foreign", []).append("DB instance %s" % ctx.environment)
                 continue
             if (instance.get("DBInstanceStatus") or "").lower() == "deleting":

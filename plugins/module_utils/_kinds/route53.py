@@ -20,12 +20,11 @@ import re
 import uuid
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import (
-    TAG_ENVIRONMENT,
-    TAG_LAYER,
     Current,
     EngineError,
     Kind,
     contains_unknown,
+    owned,
 )
 from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
 
@@ -423,14 +422,14 @@ class HostedZone(Kind):
             for zone in all_zones(ctx):
                 zone_id = zone_id_of(zone["Id"])
                 tags = tags_of_zone(ctx, zone_id)
-                if tags.get(TAG_ENVIRONMENT) == ctx.environment and (not ctx.layer or tags.get(TAG_LAYER) == ctx.layer):
+                if owned(ctx, tags):
                     found.append(Current("zone", zone_id, {"name": fqdn(zone["Name"])}, tags, zone))
             return found
         zones = zones_named(ctx, self.domain)
         if not zones:
             return []
         tagged = [(z, tags_of_zone(ctx, zone_id_of(z["Id"]))) for z in zones]
-        ours = [(z, t) for z, t in tagged if self.ours(ctx, t)]
+        ours = [(z, t) for z, t in tagged if owned(ctx, t)]
         zone, tags = (ours or tagged)[0]
         zone_id = zone_id_of(zone["Id"])
         ctx.shared["zone_id"] = zone_id
@@ -444,10 +443,6 @@ class HostedZone(Kind):
                 ctx.shared["zone_kept"] = foreign
                 return []
         return [Current("zone", zone_id, {"name": fqdn(zone["Name"])}, tags, zone)]
-
-    @staticmethod
-    def ours(ctx, tags):
-        return tags.get(TAG_ENVIRONMENT) == ctx.environment and tags.get(TAG_LAYER) == ctx.layer
 
     def create(self, ctx, key, fields, tags):
         answer = ctx.call(

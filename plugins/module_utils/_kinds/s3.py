@@ -27,12 +27,12 @@ except ImportError:  # handled by AnsibleAWSModule
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     TAG_ENVIRONMENT,
-    TAG_LAYER,
     Current,
     EngineError,
     Kind,
     contains_unknown,
     error_code,
+    owned,
     tag_dict,
     tag_list,
 )
@@ -345,12 +345,6 @@ def optional(ctx, operation, missing, **params):
         raise
 
 
-def ours(ctx, tags):
-    if tags.get(TAG_ENVIRONMENT) != ctx.environment:
-        return False
-    return ctx.layer is None or tags.get(TAG_LAYER) == ctx.layer
-
-
 def account_id(ctx):
     """The caller's account (one STS GetCallerIdentity per run, only when needed)."""
     if "account_id" not in ctx.shared:
@@ -393,7 +387,7 @@ class Bucket(Kind):
                 ctx.shared["assets_bucket_state"] = "foreign: %s" % code
                 return []
             tags = {}
-        if not ours(ctx, tags):
+        if not owned(ctx, tags):
             ctx.shared["assets_bucket_state"] = "foreign: not tagged %s=%s" % (TAG_ENVIRONMENT, ctx.environment)
             return []
         ctx.shared["assets_bucket_state"] = "ours"

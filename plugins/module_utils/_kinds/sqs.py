@@ -23,12 +23,12 @@ except ImportError:  # handled by AnsibleAWSModule
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     TAG_ENVIRONMENT,
-    TAG_LAYER,
     TAG_RESOURCE,
     Current,
     Kind,
     Unknown,
     contains_unknown,
+    owned,
 )
 from ansible_collections.webstack.aws.plugins.module_utils._kinds.iam import normalise_policy
 
@@ -292,12 +292,6 @@ def not_found(exc):
     return response.get("Error", {}).get("Code") in NOT_FOUND_CODES
 
 
-def ours(ctx, tags):
-    if tags.get(TAG_ENVIRONMENT) != ctx.environment:
-        return False
-    return not (ctx.layer and tags.get(TAG_LAYER) != ctx.layer)
-
-
 class SqsQueue(Kind):
     """An SQS queue: the worker queue (key ``queue``) or its dead-letter queue (key ``dead-letter``).
 
@@ -327,7 +321,7 @@ class SqsQueue(Kind):
                 continue
             try:
                 tags = ctx.call(SERVICE, "list_queue_tags", QueueUrl=url).get("Tags") or {}
-                if not ours(ctx, tags) and not (name in adoptable and TAG_ENVIRONMENT not in tags):
+                if not owned(ctx, tags) and not (name in adoptable and TAG_ENVIRONMENT not in tags):
                     continue  # another environment's ("prod-eu-worker" seen from "prod"), or not ours at all
                 attributes = ctx.call(SERVICE, "get_queue_attributes", QueueUrl=url, AttributeNames=["All"]).get(
                     "Attributes", {}

@@ -17,6 +17,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     Kind,
     Ref,
     Unknown,
+    owned,
     tag_changes,
 )
 
@@ -321,3 +322,46 @@ def test_default_equal_ignores_order_of_unordered_fields_and_never_matches_unkno
     assert not kind.equal("order", ["b", "a"], ["a", "b"])  # not declared unordered: order counts
     assert not kind.equal("subnet_ids", ["subnet-a"], [Unknown("subnet a")])
     assert not kind.equal("vpc", {"id": "vpc-1"}, {"id": Unknown("vpc")})
+
+
+# -- owned: the one ownership test every kind's read uses ---------------------------------------------------------
+def tags(environment=None, layer=None, **more):
+    result = dict(more)
+    if environment is not None:
+        result["webstack:environment"] = environment
+    if layer is not None:
+        result["webstack:layer"] = layer
+    return result
+
+
+@pytest.mark.parametrize(
+    ("found", "expected"),
+    [
+        (tags("shop", "network"), True),
+        (tags("shop", "network", Name="shop-vpc", team="x"), True),
+        (tags("shop-prod", "network"), False),  # another environment (its name starts with ours)
+        (tags("shop", "database"), False),  # another layer of the same environment
+        (tags(None, "network"), False),
+        (tags("shop", None), False),
+        ({}, False),
+    ],
+)
+def test_owned_by_one_layer_needs_both_tags(found, expected):
+    assert owned(Context("shop", "network"), found) is expected
+
+
+@pytest.mark.parametrize("layer", [None, ""])
+def test_owned_by_a_whole_environment_takes_every_layer(layer):
+    ctx = Context("shop", layer)  # environment_info, teardown verification
+    assert owned(ctx, tags("shop", "network")) and owned(ctx, tags("shop", "database")) and owned(ctx, tags("shop"))
+    assert not owned(ctx, tags("shop-prod", "network")) and not owned(ctx, {})
+
+
+def test_owned_adopting_untagged_takes_a_missing_tag_but_never_another_value():
+    """IAM: what is under the environment's path is its own unless a tag says otherwise."""
+    ctx = Context("shop", "network")
+    assert owned(ctx, {}, adopt_untagged=True)
+    assert owned(ctx, tags("shop"), adopt_untagged=True) and owned(ctx, tags(None, "network"), adopt_untagged=True)
+    assert not owned(ctx, tags("shop-prod"), adopt_untagged=True)
+    assert not owned(ctx, tags("shop", "database"), adopt_untagged=True)
+    assert not owned(ctx, {}) and not owned(ctx, tags("shop"))

@@ -190,6 +190,35 @@ def test_stubber_role_read_takes_tags_from_get_role_and_decodes_documents():
     assert role.fields["managed_policy_arns"] == ["arn:aws:iam::aws:policy/P"]
 
 
+@pytest.mark.parametrize(
+    ("tags", "found"),
+    [
+        ([], True),  # made under our path without our tags: adopted (the plan then tags it)
+        ([{"Key": "webstack:environment", "Value": "shop"}], True),
+        ([{"Key": "webstack:environment", "Value": "other"}], False),
+        ([{"Key": "webstack:environment", "Value": "shop"}, {"Key": "webstack:layer", "Value": "network"}], False),
+    ],
+)
+def test_stubber_role_under_the_path_is_ours_unless_a_tag_says_otherwise(tags, found):
+    """IAM names are unique in the account and the role lives under /webstack/<environment>/: one there that
+    lacks our tags is adopted, since a create of the same name would fail with EntityAlreadyExists."""
+    client, stub = stubbed_iam()
+    trust = quote(json.dumps(iam.EC2_TRUST_POLICY))
+    stub.add_response(
+        "list_roles", {"Roles": [dict(ROLE, AssumeRolePolicyDocument=trust)]}, {"PathPrefix": "/webstack/shop/"}
+    )
+    stub.add_response(
+        "get_role", {"Role": dict(ROLE, AssumeRolePolicyDocument=trust, Tags=tags)}, {"RoleName": "shop-instance"}
+    )
+    if found:
+        stub.add_response("list_role_policies", {"PolicyNames": []}, {"RoleName": "shop-instance"})
+        stub.add_response("list_attached_role_policies", {"AttachedPolicies": []}, {"RoleName": "shop-instance"})
+    with stub:
+        roles = iam.Role().read(Context("shop", "identity", clients={"iam": client}))
+        stub.assert_no_pending_responses()
+    assert [(r.key, r.id) for r in roles] == ([("instance", "shop-instance")] if found else [])
+
+
 def test_stubber_delete_empties_the_role_before_deleting_it():
     client, stub = stubbed_iam()
     name = {"RoleName": "shop-instance"}

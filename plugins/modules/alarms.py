@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: alarms
-short_description: The monitoring layer of a webstack environment (CloudWatch alarms, their SNS topic, the log group)
+short_description: The alarms layer of a webstack environment (CloudWatch alarms, their SNS topic, the log group)
 version_added: 0.1.0
 description:
   - Converges the CloudWatch alarms of an environment (web tier, and the worker tier's queues) in one task, each named

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: auto_scaling
-short_description: The compute layer of a webstack environment (launch template, Auto Scaling group, scaling)
+short_description: The auto_scaling layer of a webstack environment (launch template, Auto Scaling group, scaling)
 version_added: 0.1.0
 description:
   - Converges the compute of one environment in one task - a launch template named after the environment,
@@ -271,7 +271,7 @@ EXAMPLES = r"""
   check_mode: true
   diff: true
 
-- name: Delete the compute layer
+- name: Delete the auto_scaling layer
   webstack.aws.auto_scaling:
     environment: shop-prod
     state: absent
@@ -323,7 +323,7 @@ applied:
   sample: ["create launch_template launch_template", "create auto_scaling_group auto_scaling_group"]
 auto_scaling:
   description:
-    - The compute layer, as converged (ids are null in check mode for resources not created yet).
+    - The auto_scaling layer, as converged (ids are null in check mode for resources not created yet).
     - Empty when O(state=absent).
   returned: always
   type: dict

@@ -45,7 +45,7 @@ options:
     elements: str
   security_groups:
     description:
-      - The security groups of the replication group (the firewall layer's C(group_ids.cache)). Changed in place.
+      - The security groups of the replication group (the security_groups layer's C(group_ids.cache)). Changed in place.
       - Required when O(state=present), except in check mode (null then - known after apply).
     type: list
     elements: str

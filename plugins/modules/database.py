@@ -38,7 +38,7 @@ options:
     elements: str
   security_groups:
     description:
-      - The VPC security groups of the instance (the firewall layer's C(group_ids.database)). Changed in place.
+      - The VPC security groups of the instance (the security_groups layer's C(group_ids.database)). Changed in place.
       - Required when O(state=present), except in check mode (as O(subnets)).
     type: list
     elements: str

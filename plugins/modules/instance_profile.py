@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: instance_profile
-short_description: The identity layer of a webstack environment (the instances' IAM role and instance profile)
+short_description: The instance_profile layer of a webstack environment (the instances' IAM role and instance profile)
 version_added: 0.1.0
 description:
   - Converges the identity of an environment's instances in one task - an IAM role that EC2 can assume,

@@ -45,7 +45,7 @@ options:
     elements: str
   security_groups:
     description:
-      - The security groups of the load balancer (the firewall layer's C(group_ids.load_balancer)). Changed in
+      - The security groups of the load balancer (the security_groups layer's C(group_ids.load_balancer)). Changed in
         place. Required when O(state=present), except in check mode.
     type: list
     elements: str
@@ -358,7 +358,7 @@ load_balancer:
       sample: {"default": {"arn": "arn:aws:elasticloadbalancing:...:targetgroup/shop-prod-default/0b1c",
                "name": "shop-prod-default", "port": 80, "dimension": "targetgroup/shop-prod-default/0b1c"}}
     target_group_arns:
-      description: Process name to target group ARN (what the compute layer attaches its Auto Scaling group to).
+      description: Process name to target group ARN (what the auto_scaling layer attaches its Auto Scaling group to).
       type: dict
     listener_arns:
       description: V(http) (and V(https) with a certificate) to listener ARN.

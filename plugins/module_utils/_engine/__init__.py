@@ -25,6 +25,18 @@ TAG_LAYER = "webstack:layer"
 TAG_RESOURCE = "webstack:resource"
 SYSTEM_TAG_PREFIX = "webstack:"
 
+# A layer is named like its module (``webstack:layer=auto_scaling`` is what webstack.aws.auto_scaling made).
+# Earlier releases tagged four layers with other names; a resource tagged so is still its layer's: every read
+# that filters on the layer tag takes these values too (``owned``, ``layer_tag_values``), and the next run of
+# the layer plans the tag's update to the new name (``webstack:layer: compute -> auto_scaling``, once).
+# environment_info reports such a resource under the new name.  New layer name -> the values it replaces.
+LEGACY_LAYER_NAMES = {
+    "security_groups": ("firewall",),
+    "instance_profile": ("identity",),
+    "auto_scaling": ("compute",),
+    "alarms": ("monitoring",),
+}
+
 
 class EngineError(Exception):
     """A failure the module reports as is (the message says what to do)."""
@@ -257,7 +269,8 @@ def error_code(exc):
 def owned(ctx, tags, adopt_untagged=False):
     """Whether a resource's tags say it belongs to ``ctx``: ``webstack:environment`` is the context's environment
     and, when the context is one layer's (``ctx.layer`` set; empty when reading a whole environment, as
-    environment_info does), ``webstack:layer`` is that layer.
+    environment_info does), ``webstack:layer`` is that layer, under its name or one it had before
+    (``LEGACY_LAYER_NAMES``).
 
     ``adopt_untagged``: a missing tag counts as a match too (a different value still does not).  For resources
     read from a place that already says whose they are, where a name is unique in the account: IAM's role and
@@ -271,7 +284,28 @@ def owned(ctx, tags, adopt_untagged=False):
     if not ctx.layer:
         return True
     layer = tags.get(TAG_LAYER)
-    return layer == ctx.layer or (adopt_untagged and layer is None)
+    return layer in layer_tag_values(ctx.layer) or (adopt_untagged and layer is None)
+
+
+def layer_tag_values(layer):
+    """Every ``webstack:layer`` value that means ``layer``: its name, then the names earlier releases gave it."""
+    return (layer,) + LEGACY_LAYER_NAMES.get(layer, ())
+
+
+def layer_name(value):
+    """The layer a ``webstack:layer`` value means today: a legacy name translated, any other value as it is."""
+    for layer, legacy in LEGACY_LAYER_NAMES.items():
+        if value in legacy:
+            return layer
+    return value
+
+
+def with_layer_name(tags):
+    """A copy of ``tags`` whose ``webstack:layer`` value (if any) is the layer's name today."""
+    result = dict(tags or {})
+    if TAG_LAYER in result:
+        result[TAG_LAYER] = layer_name(result[TAG_LAYER])
+    return result
 
 
 def tag_changes(current_tags, desired_tags, purge):

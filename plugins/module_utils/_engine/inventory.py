@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.webstack.aws.plugins.module_utils._engine import TAG_LAYER
+from ansible_collections.webstack.aws.plugins.module_utils._engine import TAG_LAYER, layer_name
 from ansible_collections.webstack.aws.plugins.module_utils._kinds.acm import Certificate
 from ansible_collections.webstack.aws.plugins.module_utils._kinds.autoscaling import AutoScalingGroup
 from ansible_collections.webstack.aws.plugins.module_utils._kinds.cloudfront import Distribution, OriginAccessControl
@@ -55,7 +55,8 @@ KINDS = {
 
 
 def read_environment(ctx):
-    """A list of {kind, key, id, layer, tags} for every resource tagged with ctx.environment."""
+    """A list of {kind, key, id, layer, tags} for every resource tagged with ctx.environment (of ctx.layer only,
+    when set); ``layer`` is the layer's name today, also for a resource still tagged with a legacy one."""
     found = []
     for service in sorted(KINDS):
         for kind_class in KINDS[service]:
@@ -66,7 +67,7 @@ def read_environment(ctx):
                         "kind": kind.name,
                         "key": item.key,
                         "id": item.id,
-                        "layer": item.tags.get(TAG_LAYER),
+                        "layer": layer_name(item.tags.get(TAG_LAYER)),  # a legacy tag value by today's name
                         "tags": item.tags,
                     }
                 )

@@ -21,7 +21,9 @@ from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     Current,
     EngineError,
     Kind,
+    layer_tag_values,
     tag_dict,
+    with_layer_name,
 )
 
 # A just-created EC2 id can be unknown to the next call for a moment (eventual consistency).
@@ -45,7 +47,7 @@ def layer_filters(ctx):
     """Filters for this environment's resources of this layer (of every layer when ctx.layer is None)."""
     filters = [{"Name": "tag:%s" % TAG_ENVIRONMENT, "Values": [ctx.environment]}]
     if ctx.layer:
-        filters.append({"Name": "tag:%s" % TAG_LAYER, "Values": [ctx.layer]})
+        filters.append({"Name": "tag:%s" % TAG_LAYER, "Values": list(layer_tag_values(ctx.layer))})
     return filters
 
 
@@ -657,7 +659,9 @@ class LaunchTemplate(Ec2Kind):
         if field == "user_data":
             return (before or None) == (after or None)
         if field == "instance_tags":
-            return (before or {}) == (after or {})
+            # A legacy webstack:layer value (compute) is the same layer: renaming it is no reason for a new
+            # template version and an instance refresh; the group's propagated tags name the layer anew anyway.
+            return with_layer_name(before) == with_layer_name(after)
         return super().equal(field, before, after)
 
     def create(self, ctx, key, fields, tags):

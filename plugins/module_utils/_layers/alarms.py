@@ -1,6 +1,6 @@
 # Copyright: webstack.aws contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The monitoring layer: CloudWatch alarms of the web tier and the SNS topic they notify.
+"""The alarms layer: CloudWatch alarms of the web tier and the SNS topic they notify.
 
 Each alarm exists only when its inputs are given (the load balancer, the target group, the Auto Scaling
 group) and it is enabled; everything else the layer made before is deleted.
@@ -366,7 +366,7 @@ def percent_metrics(metric, dims, period):
 
 
 class MonitoringLayer(LayerSpec):
-    layer = "monitoring"
+    layer = "alarms"
     result_key = "alarms"
     services = ("logs", "cloudwatch", "sns", "resourcegroupstaggingapi")
 

@@ -1,6 +1,6 @@
 # Copyright: webstack.aws contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The compute layer: launch template, Auto Scaling group, scaling policies, instance refresh."""
+"""The auto_scaling layer: launch template, Auto Scaling group, scaling policies, instance refresh."""
 
 from __future__ import annotations
 
@@ -187,7 +187,7 @@ def validate(params, check_mode=False):
             "(arn:aws:iam::123456789012:instance-profile/name); pass the instance_profile module's output" % profile,
         )
     for index, group in enumerate(params["security_group_ids"]):
-        if later_layer_value(group, "security_group_ids", index, check_mode, "firewall"):
+        if later_layer_value(group, "security_group_ids", index, check_mode, "security_groups"):
             continue
         if not GROUP_ID.match(group or ""):
             raise ValidationError("security_group_ids[%d]" % index, "%r is not a security group id (sg-...)" % group)
@@ -262,11 +262,11 @@ def validate(params, check_mode=False):
 
 
 class ComputeLayer(LayerSpec):
-    layer = "compute"
+    layer = "auto_scaling"
     result_key = "auto_scaling"
     services = ("ec2", "autoscaling")
     retry_codes = EVENTUAL_CONSISTENCY_CODES + ("InvalidLaunchTemplateId.NotFound",)
-    # an instance profile created moments ago (identity layer) is not usable yet for ~10 s on real AWS
+    # an instance profile created moments ago (instance_profile layer) is not usable yet for ~10 s on real AWS
     retry_messages = PROFILE_NOT_READY
 
     def kinds(self):
@@ -282,7 +282,7 @@ class ComputeLayer(LayerSpec):
             "instance_type": params["instance_type"],
             "iam_instance_profile": params.get("instance_profile") or None,
             "security_group_ids": with_unknowns(
-                params["security_group_ids"], "security group id from the firewall layer"
+                params["security_group_ids"], "security group id from the security_groups layer"
             ),
             "metadata_http_tokens": params["metadata_http_tokens"],
             "metadata_hop_limit": params["metadata_hop_limit"],

@@ -134,7 +134,7 @@ def validate(params, check_mode=False):
             )
         if not params.get("security_groups") or any(not s for s in params["security_groups"]):
             raise ValidationError(
-                "security_groups", "is required when state=present; pass [the firewall layer's cache group id]"
+                "security_groups", "is required when state=present; pass [the security_groups layer's cache group id]"
             )
     version = engine_version(params)
     match = ENGINE_VERSION.match(version)
@@ -253,7 +253,9 @@ class CacheLayer(LayerSpec):
             "multi_az": failover,
             "port": params["port"],
             "subnet_group": Ref("cache_subnet_group", SUBNET_GROUP_KEY),
-            "security_groups": known_ids(params.get("security_groups"), "the cache group id from the firewall layer"),
+            "security_groups": known_ids(
+                params.get("security_groups"), "the cache group id from the security_groups layer"
+            ),
             "at_rest_encryption": params["at_rest_encryption"],
             "transit_encryption": transit,
             "auth_token": token,

@@ -209,7 +209,7 @@ def validate(params, check_mode=False):
                 % (
                     "network layer's subnet_ids.database"
                     if option == "subnets"
-                    else "firewall layer's group_ids.database"
+                    else "security_groups layer's group_ids.database"
                 ),
             )
         if values and all(values):
@@ -328,7 +328,7 @@ class DatabaseLayer(LayerSpec):
             "parameter_group": "%s-%s" % (env, group_key),
             "subnet_group": env,
             "security_groups": known_ids(
-                params.get("security_groups"), "the database group id from the firewall layer"
+                params.get("security_groups"), "the database group id from the security_groups layer"
             ),
             "deletion_protection": params["deletion_protection"],
             "publicly_accessible": False,

@@ -1,6 +1,6 @@
 # Copyright: webstack.aws contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The identity layer: the instances' IAM role and instance profile, with policies scoped to the environment.
+"""The instance_profile layer: the instances' IAM role and instance profile, with policies scoped to the environment.
 
 Inline policies (one per concern, named ``<environment>-<concern>``):
 
@@ -265,7 +265,7 @@ def inline_policies(environment, params):
 
 
 class IdentityLayer(LayerSpec):
-    layer = "identity"
+    layer = "instance_profile"
     result_key = "instance_profile"
     services = ("iam",)
     retry_codes = EVENTUAL_CONSISTENCY_CODES

@@ -205,7 +205,8 @@ def validate(params, check_mode=False):
             )
         if not params.get("security_groups") or any(not s for s in params["security_groups"]):
             raise ValidationError(
-                "security_groups", "is required when state=present; pass [the firewall layer's load_balancer group id]"
+                "security_groups",
+                "is required when state=present; pass [the security_groups layer's load_balancer group id]",
             )
     subnets = params.get("subnets") or []
     if subnets and all(subnets) and len(set(subnets)) < 2:
@@ -377,7 +378,7 @@ class BalancerLayer(LayerSpec):
                 "vpc_id": vpc_id,
                 "subnets": known_ids(params["subnets"], "public subnet ids from the network layer"),
                 "security_groups": known_ids(
-                    params["security_groups"], "the load balancer group id from the firewall layer"
+                    params["security_groups"], "the load balancer group id from the security_groups layer"
                 ),
                 "idle_timeout": params["idle_timeout"],
                 "deletion_protection": params["deletion_protection"],

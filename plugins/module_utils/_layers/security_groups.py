@@ -1,6 +1,6 @@
 # Copyright: webstack.aws contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The firewall layer: the security-group chain of one environment.
+"""The security_groups layer: the security-group chain of one environment.
 
 load balancer (its ports from the world) -> instances (the app port from the load balancer only)
 -> database and cache (their ports from the instances only), plus optional extra ingress.
@@ -111,7 +111,7 @@ def _rule(protocol, port, to_port=None, cidr=None, group=None, description=""):
 
 
 class FirewallLayer(LayerSpec):
-    layer = "firewall"
+    layer = "security_groups"
     result_key = "security_groups"
     services = ("ec2",)
     retry_codes = EVENTUAL_CONSISTENCY_CODES

@@ -7,6 +7,7 @@ import pytest
 from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     CREATE,
     DELETE,
+    LEGACY_LAYER_NAMES,
     REPLACE,
     UPDATE,
     Context,
@@ -17,8 +18,11 @@ from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     Kind,
     Ref,
     Unknown,
+    layer_name,
+    layer_tag_values,
     owned,
     tag_changes,
+    with_layer_name,
 )
 
 
@@ -365,3 +369,104 @@ def test_owned_adopting_untagged_takes_a_missing_tag_but_never_another_value():
     assert not owned(ctx, tags("shop-prod"), adopt_untagged=True)
     assert not owned(ctx, tags("shop", "database"), adopt_untagged=True)
     assert not owned(ctx, {}) and not owned(ctx, tags("shop"))
+
+
+# -- layers named like their modules; the names earlier releases tagged are still read -----------------------------
+def test_every_layer_is_named_like_its_module():
+    """module X <-> _layers/X.py <-> webstack:layer=X <-> the module's result key."""
+    import importlib
+    import os
+
+    from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec
+
+    root = os.path.dirname(importlib.import_module("ansible_collections.webstack.aws.plugins.modules").__path__[0])
+    names = sorted(n[:-3] for n in os.listdir(os.path.join(root, "modules")) if n.endswith(".py"))
+    names.remove("environment_info")  # reads every layer; not one
+    assert {"network", "security_groups", "auto_scaling", "alarms", "instance_profile"} <= set(names)
+    for name in names:
+        module = importlib.import_module("ansible_collections.webstack.aws.plugins.module_utils._layers." + name)
+        (spec,) = [v for v in vars(module).values() if isinstance(v, type) and issubclass(v, LayerSpec) and v.layer]
+        assert spec.layer == name and spec.result_key == name, (name, spec.layer, spec.result_key)
+    assert set(LEGACY_LAYER_NAMES) <= set(names)
+    legacy = [value for values in LEGACY_LAYER_NAMES.values() for value in values]
+    assert len(legacy) == len(set(legacy)) and not set(legacy) & set(names)
+
+
+def test_legacy_layer_names_are_read_as_the_new_ones():
+    assert LEGACY_LAYER_NAMES == {
+        "security_groups": ("firewall",),
+        "instance_profile": ("identity",),
+        "auto_scaling": ("compute",),
+        "alarms": ("monitoring",),
+    }
+    assert layer_tag_values("auto_scaling") == ("auto_scaling", "compute")
+    assert layer_tag_values("network") == ("network",)
+    assert [layer_name(v) for v in ("compute", "firewall", "identity", "monitoring")] == [
+        "auto_scaling",
+        "security_groups",
+        "instance_profile",
+        "alarms",
+    ]
+    assert layer_name("network") == "network" and layer_name(None) is None and layer_name("other") == "other"
+    assert with_layer_name({"webstack:layer": "compute", "team": "x"}) == {
+        "webstack:layer": "auto_scaling",
+        "team": "x",
+    }
+    assert with_layer_name({"team": "x"}) == {"team": "x"} and with_layer_name(None) == {}
+
+
+@pytest.mark.parametrize(
+    ("layer", "found", "expected"),
+    [
+        ("auto_scaling", tags("shop", "compute"), True),
+        ("auto_scaling", tags("shop", "auto_scaling"), True),
+        ("security_groups", tags("shop", "firewall"), True),
+        ("instance_profile", tags("shop", "identity"), True),
+        ("alarms", tags("shop", "monitoring"), True),
+        ("auto_scaling", tags("shop", "firewall"), False),  # another renamed layer's old name
+        ("network", tags("shop", "compute"), False),
+        ("auto_scaling", tags("shop-prod", "compute"), False),
+    ],
+)
+def test_owned_takes_a_layer_by_the_name_it_had_before(layer, found, expected):
+    assert owned(Context("shop", layer), found) is expected
+
+
+class OwnedMemKind(MemKind):
+    """Reads like a real kind: only what ``owned`` says is the context's."""
+
+    def read(self, ctx):
+        return [c for c in super().read(ctx) if owned(ctx, c.tags)]
+
+
+def test_a_resource_tagged_with_the_old_layer_name_is_migrated_by_one_tag_update_then_torn_down():
+    store = Store()
+    old = {"webstack:environment": "shop", "webstack:layer": "compute", "webstack:resource": "group"}
+    store.items["g-1"] = ("group", "group", {"size": 2}, dict(old, Name="shop-group"))
+    store.items["g-2"] = ("group", "group", {"size": 2}, dict(old, **{"webstack:environment": "shop-prod"}))
+    store.items["g-3"] = ("group", "other", {"size": 1}, dict(old, **{"webstack:layer": "network"}))
+    ctx = Context("shop", "auto_scaling")
+    want = {"group": {"group": Desired({"size": 2}, ctx.tags_for("group"))}}
+
+    engine = Engine(ctx, [OwnedMemKind("group", store)])
+    engine.read()
+    plan = engine.plan(want)
+    assert [(c.action, c.kind, c.key, c.id) for c in plan.changes] == [(UPDATE, "group", "group", "g-1")]
+    before, after = plan.changes[0].fields["tags"]
+    assert (before["webstack:layer"], after["webstack:layer"]) == ("compute", "auto_scaling")
+    assert sorted(plan.changes[0].fields) == ["tags"]  # found, not created again: nothing else changes
+    engine.apply(plan, want)
+    assert store.calls == [("tags", "group", "group")]
+    assert store.items["g-1"][3]["webstack:layer"] == "auto_scaling"
+
+    again = Engine(ctx, [OwnedMemKind("group", store)])
+    again.read()
+    assert again.plan(want).changes == []
+
+    store.items["g-1"][3]["webstack:layer"] = "compute"  # torn down before the migration ran: still found
+    gone = Engine(ctx, [OwnedMemKind("group", store)])
+    gone.read()
+    plan = gone.plan({})
+    assert [(c.action, c.id) for c in plan.changes] == [(DELETE, "g-1")]
+    gone.apply(plan, {})
+    assert sorted(store.items) == ["g-2", "g-3"]  # another environment's and another layer's are left alone

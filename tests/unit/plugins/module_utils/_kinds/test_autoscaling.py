@@ -78,7 +78,7 @@ def test_group_fields_and_tags():
 
 def test_policy_params_round_trip_through_describe_policies():
     layer = ComputeLayer()
-    ctx = Context("shop", "compute")
+    ctx = Context("shop", "auto_scaling")
     wanted = layer.policies(
         ctx,
         params(
@@ -134,7 +134,7 @@ def test_policy_normalisation_fills_defaults():
 
 def current_state(instance_type="t3.micro", instances=1, desired=1, running="1", default=1):
     layer = ComputeLayer()
-    ctx = Context("shop", "compute")
+    ctx = Context("shop", "auto_scaling")
     template = layer.template_fields(ctx, params(instance_type=instance_type))
     group = {
         "AutoScalingGroupName": "shop",
@@ -181,7 +181,7 @@ def stubbed():
     with Stubber(client) as stubber:
         clock = Clock()
         ctx = Context(
-            "shop", "compute", clients={"autoscaling": client}, sleep=clock.sleep, clock=clock, wait_timeout=600
+            "shop", "auto_scaling", clients={"autoscaling": client}, sleep=clock.sleep, clock=clock, wait_timeout=600
         )
         yield ctx, stubber
         stubber.assert_no_pending_responses()
@@ -283,11 +283,11 @@ def test_instance_refresh_missing_api_fails_before_any_change_stubber(stubbed):
 
 
 def test_new_version_is_resolved_at_apply():
-    ctx = Context("shop", "compute")
+    ctx = Context("shop", "auto_scaling")
     ctx.remember("launch_template", "launch_template", {"DefaultVersionNumber": 3})
     assert template_version(ctx, TemplateVersion()) == "3" and template_version(ctx, "2") == "2"
     with pytest.raises(EngineError):
-        template_version(Context("shop", "compute"), TemplateVersion())
+        template_version(Context("shop", "auto_scaling"), TemplateVersion())
 
 
 def test_refresh_failure_message_is_none_while_running_or_successful():
@@ -340,7 +340,9 @@ def test_instance_refresh_through_the_engine_moves_the_group_to_the_new_version_
     creds["aws_secret_access_key"] = "stubbed"  # noqa: S105 - never sent: the Stubber answers
     ec2, autoscaling = session.create_client("ec2", **creds), session.create_client("autoscaling", **creds)
     clock = Clock()
-    ctx = Context("shop", "compute", clients={"ec2": ec2, "autoscaling": autoscaling}, sleep=clock.sleep, clock=clock)
+    ctx = Context(
+        "shop", "auto_scaling", clients={"ec2": ec2, "autoscaling": autoscaling}, sleep=clock.sleep, clock=clock
+    )
     layer = ComputeLayer()
     current = current_state()
     # the group as it runs now: exactly what the layer wants of it, on template version 1

@@ -33,7 +33,7 @@ def params(**given):
 
 
 def test_what_aws_returns_equals_what_was_asked():
-    ctx = Context("shop", "monitoring")
+    ctx = Context("shop", "alarms")
     want = alarms.alarm_definition(ctx, params(load_balancer=LB, target_group=TG), "unhealthy-hosts", ["b", "a"])
     sent = cloudwatch.put_metric_alarm_params("shop-unhealthy-hosts", want)
     # what DescribeAlarms gives back: dimensions in another order, integer-looking floats, no optional keys
@@ -52,7 +52,7 @@ def test_what_aws_returns_equals_what_was_asked():
 
 
 def test_percent_5xx_is_metric_math_and_compares_with_what_aws_returns():
-    ctx = Context("shop", "monitoring")
+    ctx = Context("shop", "alarms")
     want = alarms.alarm_definition(
         ctx, params(load_balancer=LB, target_group=TG, target_5xx={"percent": True, "threshold": 2}), "target-5xx", []
     )
@@ -77,7 +77,7 @@ def test_percent_5xx_is_metric_math_and_compares_with_what_aws_returns():
 
 
 def test_put_metric_alarm_sends_one_kind_of_statistic():
-    ctx = Context("shop", "monitoring")
+    ctx = Context("shop", "alarms")
     p90 = alarms.alarm_definition(ctx, params(load_balancer=LB), "target-response-time", [])
     sent = cloudwatch.put_metric_alarm_params("shop-target-response-time", p90)
     assert sent["ExtendedStatistic"] == "p90" and "Statistic" not in sent
@@ -131,7 +131,7 @@ def test_stubber_read_batches_tags_and_reads_only_lagging_ones_alone():
     foreign = _alarm("shop-prod-cpu-high")
     env_tags = [
         {"Key": "webstack:environment", "Value": "shop"},
-        {"Key": "webstack:layer", "Value": "monitoring"},
+        {"Key": "webstack:layer", "Value": "alarms"},
     ]
     with Stubber(cw) as cw_stub, Stubber(tagging) as tag_stub:
         tag_stub.add_response(
@@ -159,7 +159,7 @@ def test_stubber_read_batches_tags_and_reads_only_lagging_ones_alone():
             {"Tags": env_tags + [{"Key": "webstack:resource", "Value": "elb-5xx"}]},
             {"ResourceARN": lagging["AlarmArn"]},
         )
-        ctx = Context("shop", "monitoring", clients={"cloudwatch": cw, "resourcegroupstaggingapi": tagging})
+        ctx = Context("shop", "alarms", clients={"cloudwatch": cw, "resourcegroupstaggingapi": tagging})
         found = cloudwatch.Alarm(known_keys=tuple(alarms.ALARMS)).read(ctx)
         cw_stub.assert_no_pending_responses()
         tag_stub.assert_no_pending_responses()
@@ -175,6 +175,6 @@ def test_stubber_an_untagged_alarm_with_our_name_is_adopted():
         tag_stub.add_response("get_resources", {"ResourceTagMappingList": []})
         cw_stub.add_response("describe_alarms", {"MetricAlarms": [hand_made]})
         cw_stub.add_response("list_tags_for_resource", {"Tags": []})
-        ctx = Context("shop", "monitoring", clients={"cloudwatch": cw, "resourcegroupstaggingapi": tagging})
+        ctx = Context("shop", "alarms", clients={"cloudwatch": cw, "resourcegroupstaggingapi": tagging})
         found = cloudwatch.Alarm(known_keys=tuple(alarms.ALARMS)).read(ctx)
     assert [(c.key, c.tags) for c in found] == [("cpu-high", {})]

@@ -14,6 +14,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._kinds.ec2 import (
     SecurityGroup,
     build_data,
     decode_user_data,
+    layer_filters,
     normalise_data,
     permissions_from_rules,
     rules_from_permissions,
@@ -71,6 +72,27 @@ def test_launch_template_equal_normalises():
     assert not kind.equal("instance_type", "t3.micro", "t3.small")
 
 
+def test_launch_template_instance_tags_with_the_old_layer_name_are_the_same_layer():
+    """An environment made when the layer was tagged compute: no new template version (and so no instance
+    refresh) only for that; any other difference still counts."""
+    kind = LaunchTemplate()
+    old = {"webstack:environment": "shop", "webstack:layer": "compute", "team": "web"}
+    new = dict(old, **{"webstack:layer": "auto_scaling"})
+    assert kind.equal("instance_tags", old, new)
+    assert not kind.equal("instance_tags", old, dict(new, team="platform"))
+    assert not kind.equal("instance_tags", dict(old, **{"webstack:layer": "network"}), new)
+
+
+def test_layer_filters_ask_for_the_layer_by_every_name_it_had():
+    assert layer_filters(Context("shop", "auto_scaling")) == [
+        {"Name": "tag:webstack:environment", "Values": ["shop"]},
+        {"Name": "tag:webstack:layer", "Values": ["auto_scaling", "compute"]},
+    ]
+    assert layer_filters(Context("shop", "security_groups"))[1]["Values"] == ["security_groups", "firewall"]
+    assert layer_filters(Context("shop", "network"))[1]["Values"] == ["network"]
+    assert layer_filters(Context("shop", None)) == [{"Name": "tag:webstack:environment", "Values": ["shop"]}]
+
+
 def test_user_data_that_is_not_ours_is_kept_as_is():
     assert decode_user_data(base64.b64encode(b"echo").decode()) == "echo"
     assert decode_user_data("!!not base64!!") == "!!not base64!!"
@@ -84,7 +106,7 @@ def test_launch_template_read_is_three_calls_and_trusts_describe_tags():
         aws_access_key_id="AKIAEXAMPLE",
         aws_secret_access_key="stubbed",  # noqa: S106 - never sent: the Stubber answers
     )
-    ctx = Context("shop", "compute", clients={"ec2": client})
+    ctx = Context("shop", "auto_scaling", clients={"ec2": client})
     with Stubber(client) as stubber:
         stubber.add_response(
             "describe_launch_templates",

@@ -116,7 +116,9 @@ def _ctx(client, timeout=60):
     def sleep(seconds):
         now[0] += seconds
 
-    ctx = Context("shop", "identity", clients={"iam": client}, wait_timeout=timeout, sleep=sleep, clock=lambda: now[0])
+    ctx = Context(
+        "shop", "instance_profile", clients={"iam": client}, wait_timeout=timeout, sleep=sleep, clock=lambda: now[0]
+    )
     ctx.shared["profile_roles"] = {"shop-instance": "shop-instance"}
     return ctx
 
@@ -159,7 +161,7 @@ def test_stubber_role_read_takes_tags_from_get_role_and_decodes_documents():
     back as URL-encoded text (what the wire carries) is decoded and compared semantically."""
     client, stub = stubbed_iam()
     trust = quote(json.dumps(iam.EC2_TRUST_POLICY))
-    tags = [{"Key": "webstack:environment", "Value": "shop"}, {"Key": "webstack:layer", "Value": "identity"}]
+    tags = [{"Key": "webstack:environment", "Value": "shop"}, {"Key": "webstack:layer", "Value": "instance_profile"}]
     stub.add_response(
         "list_roles", {"Roles": [dict(ROLE, AssumeRolePolicyDocument=trust)]}, {"PathPrefix": "/webstack/shop/"}
     )
@@ -180,11 +182,11 @@ def test_stubber_role_read_takes_tags_from_get_role_and_decodes_documents():
         {"RoleName": "shop-instance"},
     )
     with stub:
-        found = iam.Role().read(Context("shop", "identity", clients={"iam": client}))
+        found = iam.Role().read(Context("shop", "instance_profile", clients={"iam": client}))
         stub.assert_no_pending_responses()
     (role,) = found
     assert role.key == "instance" and role.id == "shop-instance"
-    assert role.tags["webstack:layer"] == "identity"
+    assert role.tags["webstack:layer"] == "instance_profile"
     assert iam.policies_equal(role.fields["assume_role_policy"], iam.EC2_TRUST_POLICY)
     assert iam.policies_equal(role.fields["inline_policies"]["shop-metrics"], DOC)
     assert role.fields["managed_policy_arns"] == ["arn:aws:iam::aws:policy/P"]
@@ -214,7 +216,7 @@ def test_stubber_role_under_the_path_is_ours_unless_a_tag_says_otherwise(tags, f
         stub.add_response("list_role_policies", {"PolicyNames": []}, {"RoleName": "shop-instance"})
         stub.add_response("list_attached_role_policies", {"AttachedPolicies": []}, {"RoleName": "shop-instance"})
     with stub:
-        roles = iam.Role().read(Context("shop", "identity", clients={"iam": client}))
+        roles = iam.Role().read(Context("shop", "instance_profile", clients={"iam": client}))
         stub.assert_no_pending_responses()
     assert [(r.key, r.id) for r in roles] == ([("instance", "shop-instance")] if found else [])
 
@@ -248,7 +250,7 @@ def test_stubber_delete_empties_the_role_before_deleting_it():
         {"inline_policies": {"shop-metrics": DOC}, "managed_policy_arns": ["arn:aws:iam::aws:policy/P"]},
     )
     with stub:
-        iam.Role().delete(Context("shop", "identity", clients={"iam": client}), current)
+        iam.Role().delete(Context("shop", "instance_profile", clients={"iam": client}), current)
         stub.assert_no_pending_responses()
 
 
@@ -262,7 +264,10 @@ def test_stubber_iam_lists_page_with_marker():
     )
     with stub:
         names = iam.iam_list(
-            Context("shop", "identity", clients={"iam": client}), "list_role_policies", "PolicyNames", RoleName="r"
+            Context("shop", "instance_profile", clients={"iam": client}),
+            "list_role_policies",
+            "PolicyNames",
+            RoleName="r",
         )
         stub.assert_no_pending_responses()
     assert names == ["a", "b"]

@@ -56,14 +56,14 @@ def test_queue_alarms_from_names_arns_or_urls():
     assert alarms.queue_name("not a queue") is None
     given = params(queue=arn, dead_letter_queue=url)
     assert alarms.wanted_alarms(given) == ["queue-age", "dead-letter-depth"]
-    ctx = Context("shop", "monitoring")
+    ctx = Context("shop", "alarms")
     dlq = alarms.alarm_definition(ctx, given, "dead-letter-depth", [])
     assert dlq["dimensions"] == [{"Name": "QueueName", "Value": "shop-worker-dlq.fifo"}]
     assert dlq["namespace"] == "AWS/SQS" and dlq["comparison_operator"] == "GreaterThanOrEqualToThreshold"
 
 
 def test_alarm_definition_defaults_and_overrides():
-    ctx = Context("shop", "monitoring")
+    ctx = Context("shop", "alarms")
     given = params(load_balancer=LB, target_group=TG, target_response_time={"statistic": "Average", "threshold": 3})
     latency = alarms.alarm_definition(ctx, given, "target-response-time", ["arn:topic"])
     assert latency["statistic"] == "Average" and latency["extended_statistic"] is None
@@ -83,7 +83,7 @@ def test_alarm_definition_defaults_and_overrides():
 
 def test_layer_desired_with_a_created_topic_refers_to_it():
     layer = alarms.MonitoringLayer()
-    ctx = Context("shop", "monitoring")
+    ctx = Context("shop", "alarms")
     subs = [{"protocol": "https", "endpoint": "https://h"}, {"protocol": "email", "endpoint": "a@b.c"}]
     want = layer.desired(ctx, params(auto_scaling_group="g", create_topic=True, subscriptions=subs), {})
     topic = want["sns_topic"]["alarms"]

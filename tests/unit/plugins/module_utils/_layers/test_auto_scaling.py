@@ -119,10 +119,11 @@ def test_null_ids_of_earlier_layers_are_planned_as_unknown_in_check_mode_only():
     validate(later, check_mode=True)
     with pytest.raises(ValidationError) as err:
         validate(later, check_mode=False)
-    assert str(err.value) == "security_group_ids[0]: is null; pass the firewall layer's output"
-    want = ComputeLayer().desired(Context("shop", "compute"), later, {})
+    assert str(err.value) == "security_group_ids[0]: is null; pass the security_groups layer's output"
+    want = ComputeLayer().desired(Context("shop", "auto_scaling"), later, {})
     template = want["launch_template"]["launch_template"].fields
-    assert repr(template["security_group_ids"]) == "[(known after apply: security group id from the firewall layer)]"
+    unknown = "(known after apply: security group id from the security_groups layer)"
+    assert repr(template["security_group_ids"]) == "[%s]" % unknown
     group = want["auto_scaling_group"]["auto_scaling_group"].fields
     assert [repr(s) for s in group["subnet_ids"]] == ["(known after apply: subnet id from the network layer)"] * 2
     label = want["scaling_policy"]["requests"].fields["resource_label"]
@@ -144,7 +145,7 @@ def test_validation_accepts_good_input_and_plans_without_subnets_in_check_mode()
 
 def current_state(instance_type="t3.micro", instances=1, desired=1, running="1", default=1):
     layer = ComputeLayer()
-    ctx = Context("shop", "compute")
+    ctx = Context("shop", "auto_scaling")
     template = layer.template_fields(ctx, params(instance_type=instance_type))
     group = {
         "AutoScalingGroupName": "shop",
@@ -168,11 +169,11 @@ def current_state(instance_type="t3.micro", instances=1, desired=1, running="1",
 
 def test_desired_capacity_is_set_at_creation_then_left_to_the_policies():
     layer = ComputeLayer()
-    fresh = layer.desired(Context("shop", "compute"), params(min_size=2, max_size=4), {})
+    fresh = layer.desired(Context("shop", "auto_scaling"), params(min_size=2, max_size=4), {})
     assert fresh["auto_scaling_group"]["auto_scaling_group"].fields["desired_capacity"] == 2
-    later = layer.desired(Context("shop", "compute"), params(min_size=2, max_size=4), current_state())
+    later = layer.desired(Context("shop", "auto_scaling"), params(min_size=2, max_size=4), current_state())
     assert "desired_capacity" not in later["auto_scaling_group"]["auto_scaling_group"].fields
-    given = layer.desired(Context("shop", "compute"), params(max_size=4, desired_capacity=3), current_state())
+    given = layer.desired(Context("shop", "auto_scaling"), params(max_size=4, desired_capacity=3), current_state())
     assert given["auto_scaling_group"]["auto_scaling_group"].fields["desired_capacity"] == 3
     group = fresh["auto_scaling_group"]["auto_scaling_group"]
     assert group.fields["propagated_tags"] == ["webstack:environment", "webstack:layer"]
@@ -182,15 +183,15 @@ def test_desired_capacity_is_set_at_creation_then_left_to_the_policies():
 
 def test_no_refresh_when_nothing_changes_or_refresh_is_off():
     layer = ComputeLayer()
-    same = layer.desired(Context("shop", "compute"), params(), current_state())
+    same = layer.desired(Context("shop", "auto_scaling"), params(), current_state())
     assert "instance_refresh" not in same
     off = layer.desired(
-        Context("shop", "compute"), params(instance_type="t3.small", instance_refresh=False), current_state()
+        Context("shop", "auto_scaling"), params(instance_type="t3.small", instance_refresh=False), current_state()
     )
     assert "instance_refresh" not in off and layer.refresh_reason == "launch template changes: instance_type"
     # without a refresh the group is switched to the new version directly
     assert isinstance(off["auto_scaling_group"]["auto_scaling_group"].fields["launch_template_version"], Unknown)
-    empty = layer.desired(Context("shop", "compute"), params(instance_type="t3.small"), current_state(instances=0))
+    empty = layer.desired(Context("shop", "auto_scaling"), params(instance_type="t3.small"), current_state(instances=0))
     assert "instance_refresh" not in empty
 
 
@@ -219,7 +220,7 @@ def stubbed():
     with Stubber(client) as stubber:
         clock = Clock()
         ctx = Context(
-            "shop", "compute", clients={"autoscaling": client}, sleep=clock.sleep, clock=clock, wait_timeout=600
+            "shop", "auto_scaling", clients={"autoscaling": client}, sleep=clock.sleep, clock=clock, wait_timeout=600
         )
         yield ctx, stubber
         stubber.assert_no_pending_responses()

@@ -110,12 +110,12 @@ def test_good_input_passes():
 
 def test_identity_layer_desired_state():
     layer = instance_profile.IdentityLayer()
-    ctx = Context("shop", "identity", user_tags={"team": "a"})
+    ctx = Context("shop", "instance_profile", user_tags={"team": "a"})
     want = layer.desired(ctx, {"put_metrics": True, "managed_policy_arns": ["b", "a", "a"]}, {})
     role = want["iam_role"]["instance"]
     assert role.fields["role_name"] == "shop-instance" and role.fields["path"] == "/webstack/shop/"
     assert role.fields["managed_policy_arns"] == ["a", "b"]
-    assert role.tags["webstack:layer"] == "identity" and role.tags["team"] == "a"
+    assert role.tags["webstack:layer"] == "instance_profile" and role.tags["team"] == "a"
     profile = want["instance_profile"]["instance"]
     assert profile.fields == {
         "instance_profile_name": "shop-instance",
@@ -128,7 +128,7 @@ def test_identity_layer_desired_state():
 
 def test_permissions_boundary_omitted_is_left_alone_and_empty_removes_it():
     layer = instance_profile.IdentityLayer()
-    ctx = Context("shop", "identity")
+    ctx = Context("shop", "instance_profile")
     omitted = layer.desired(ctx, {"put_metrics": False}, {})["iam_role"]["instance"]
     assert "permissions_boundary" not in omitted.fields
     removed = layer.desired(ctx, {"put_metrics": False, "permissions_boundary": ""}, {})["iam_role"]["instance"]

@@ -299,11 +299,11 @@ alarms:
 """
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
-from ansible_collections.webstack.aws.plugins.module_utils._layers.alarms import MonitoringLayer, argument_spec
+from ansible_collections.webstack.aws.plugins.module_utils._layers.alarms import AlarmsLayer, argument_spec
 
 
 def main():
-    run_layer(MonitoringLayer(), argument_spec())
+    run_layer(AlarmsLayer(), argument_spec())
 
 
 if __name__ == "__main__":

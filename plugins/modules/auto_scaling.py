@@ -410,11 +410,11 @@ auto_scaling:
 """
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
-from ansible_collections.webstack.aws.plugins.module_utils._layers.auto_scaling import ComputeLayer, argument_spec
+from ansible_collections.webstack.aws.plugins.module_utils._layers.auto_scaling import AutoScalingLayer, argument_spec
 
 
 def main():
-    run_layer(ComputeLayer(), argument_spec())
+    run_layer(AutoScalingLayer(), argument_spec())
 
 
 if __name__ == "__main__":

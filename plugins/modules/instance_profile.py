@@ -235,11 +235,14 @@ instance_profile:
 """
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
-from ansible_collections.webstack.aws.plugins.module_utils._layers.instance_profile import IdentityLayer, argument_spec
+from ansible_collections.webstack.aws.plugins.module_utils._layers.instance_profile import (
+    InstanceProfileLayer,
+    argument_spec,
+)
 
 
 def main():
-    run_layer(IdentityLayer(), argument_spec())
+    run_layer(InstanceProfileLayer(), argument_spec())
 
 
 if __name__ == "__main__":

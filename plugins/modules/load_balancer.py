@@ -376,11 +376,11 @@ load_balancer:
 """
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
-from ansible_collections.webstack.aws.plugins.module_utils._layers.load_balancer import BalancerLayer, argument_spec
+from ansible_collections.webstack.aws.plugins.module_utils._layers.load_balancer import LoadBalancerLayer, argument_spec
 
 
 def main():
-    run_layer(BalancerLayer(), argument_spec())
+    run_layer(LoadBalancerLayer(), argument_spec())
 
 
 if __name__ == "__main__":

@@ -198,11 +198,14 @@ security_groups:
 """
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
-from ansible_collections.webstack.aws.plugins.module_utils._layers.security_groups import FirewallLayer, argument_spec
+from ansible_collections.webstack.aws.plugins.module_utils._layers.security_groups import (
+    SecurityGroupsLayer,
+    argument_spec,
+)
 
 
 def main():
-    run_layer(FirewallLayer(), argument_spec())
+    run_layer(SecurityGroupsLayer(), argument_spec())
 
 
 if __name__ == "__main__":

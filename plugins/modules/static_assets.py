@@ -272,11 +272,11 @@ static_assets:
 """
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
-from ansible_collections.webstack.aws.plugins.module_utils._layers.static_assets import AssetsLayer, argument_spec
+from ansible_collections.webstack.aws.plugins.module_utils._layers.static_assets import StaticAssetsLayer, argument_spec
 
 
 def main():
-    run_layer(AssetsLayer(), argument_spec())
+    run_layer(StaticAssetsLayer(), argument_spec())
 
 
 if __name__ == "__main__":

@@ -365,7 +365,7 @@ def percent_metrics(metric, dims, period):
     ]
 
 
-class MonitoringLayer(LayerSpec):
+class AlarmsLayer(LayerSpec):
     layer = "alarms"
     result_key = "alarms"
     services = ("logs", "cloudwatch", "sns", "resourcegroupstaggingapi")

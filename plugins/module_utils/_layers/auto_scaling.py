@@ -261,7 +261,7 @@ def validate(params, check_mode=False):
     validation.in_range(params["min_healthy_percentage"], "min_healthy_percentage", 0, 100)
 
 
-class ComputeLayer(LayerSpec):
+class AutoScalingLayer(LayerSpec):
     layer = "auto_scaling"
     result_key = "auto_scaling"
     services = ("ec2", "autoscaling")

@@ -264,7 +264,7 @@ def inline_policies(environment, params):
     return policies
 
 
-class IdentityLayer(LayerSpec):
+class InstanceProfileLayer(LayerSpec):
     layer = "instance_profile"
     result_key = "instance_profile"
     services = ("iam",)

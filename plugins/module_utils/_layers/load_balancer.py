@@ -325,7 +325,7 @@ def validate(params, check_mode=False):
                 raise ValidationError(option + ".fixed_response.message_body", "is over 1024 characters")
 
 
-class BalancerLayer(LayerSpec):
+class LoadBalancerLayer(LayerSpec):
     layer = "load_balancer"
     result_key = "load_balancer"
     services = ("elbv2",)

@@ -110,7 +110,7 @@ def _rule(protocol, port, to_port=None, cidr=None, group=None, description=""):
     return rule
 
 
-class FirewallLayer(LayerSpec):
+class SecurityGroupsLayer(LayerSpec):
     layer = "security_groups"
     result_key = "security_groups"
     services = ("ec2",)

@@ -116,7 +116,7 @@ def local_files(params):
     return files
 
 
-class AssetsLayer(LayerSpec):
+class StaticAssetsLayer(LayerSpec):
     layer = "static_assets"
     result_key = "static_assets"
     services = ("s3", "cloudfront", "sts")

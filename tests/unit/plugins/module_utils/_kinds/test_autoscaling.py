@@ -25,7 +25,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._kinds.autoscaling im
     template_version,
 )
 from ansible_collections.webstack.aws.plugins.module_utils._layers.auto_scaling import (
-    ComputeLayer,
+    AutoScalingLayer,
     argument_spec,
 )
 
@@ -77,7 +77,7 @@ def test_group_fields_and_tags():
 
 
 def test_policy_params_round_trip_through_describe_policies():
-    layer = ComputeLayer()
+    layer = AutoScalingLayer()
     ctx = Context("shop", "auto_scaling")
     wanted = layer.policies(
         ctx,
@@ -133,7 +133,7 @@ def test_policy_normalisation_fills_defaults():
 
 
 def current_state(instance_type="t3.micro", instances=1, desired=1, running="1", default=1):
-    layer = ComputeLayer()
+    layer = AutoScalingLayer()
     ctx = Context("shop", "auto_scaling")
     template = layer.template_fields(ctx, params(instance_type=instance_type))
     group = {
@@ -343,7 +343,7 @@ def test_instance_refresh_through_the_engine_moves_the_group_to_the_new_version_
     ctx = Context(
         "shop", "auto_scaling", clients={"ec2": ec2, "autoscaling": autoscaling}, sleep=clock.sleep, clock=clock
     )
-    layer = ComputeLayer()
+    layer = AutoScalingLayer()
     current = current_state()
     # the group as it runs now: exactly what the layer wants of it, on template version 1
     now = layer.desired(ctx, params(), current)["auto_scaling_group"]["auto_scaling_group"]

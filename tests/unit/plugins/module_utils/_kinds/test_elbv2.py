@@ -414,7 +414,7 @@ def test_answers_shaped_like_real_aws_plan_nothing_stubber():
         {"Attributes": [{"Key": k, "Value": v} for k, v in tg_attributes.items()]},
         {"TargetGroupArn": TG_ARN},
     )
-    layer = load_balancer.BalancerLayer()
+    layer = load_balancer.LoadBalancerLayer()
     engine = Engine(ctx, layer.kinds())
     p = params(
         certificate_arn=CERT,

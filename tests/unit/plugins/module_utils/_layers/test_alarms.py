@@ -82,7 +82,7 @@ def test_alarm_definition_defaults_and_overrides():
 
 
 def test_layer_desired_with_a_created_topic_refers_to_it():
-    layer = alarms.MonitoringLayer()
+    layer = alarms.AlarmsLayer()
     ctx = Context("shop", "alarms")
     subs = [{"protocol": "https", "endpoint": "https://h"}, {"protocol": "email", "endpoint": "a@b.c"}]
     want = layer.desired(ctx, params(auto_scaling_group="g", create_topic=True, subscriptions=subs), {})

@@ -13,7 +13,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._engine import Contex
 from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
 from ansible_collections.webstack.aws.plugins.module_utils._layers.auto_scaling import (
     INSTANCE_TYPE,
-    ComputeLayer,
+    AutoScalingLayer,
     argument_spec,
     resource_label,
     validate,
@@ -120,7 +120,7 @@ def test_null_ids_of_earlier_layers_are_planned_as_unknown_in_check_mode_only():
     with pytest.raises(ValidationError) as err:
         validate(later, check_mode=False)
     assert str(err.value) == "security_group_ids[0]: is null; pass the security_groups layer's output"
-    want = ComputeLayer().desired(Context("shop", "auto_scaling"), later, {})
+    want = AutoScalingLayer().desired(Context("shop", "auto_scaling"), later, {})
     template = want["launch_template"]["launch_template"].fields
     unknown = "(known after apply: security group id from the security_groups layer)"
     assert repr(template["security_group_ids"]) == "[%s]" % unknown
@@ -144,7 +144,7 @@ def test_validation_accepts_good_input_and_plans_without_subnets_in_check_mode()
 
 
 def current_state(instance_type="t3.micro", instances=1, desired=1, running="1", default=1):
-    layer = ComputeLayer()
+    layer = AutoScalingLayer()
     ctx = Context("shop", "auto_scaling")
     template = layer.template_fields(ctx, params(instance_type=instance_type))
     group = {
@@ -168,7 +168,7 @@ def current_state(instance_type="t3.micro", instances=1, desired=1, running="1",
 
 
 def test_desired_capacity_is_set_at_creation_then_left_to_the_policies():
-    layer = ComputeLayer()
+    layer = AutoScalingLayer()
     fresh = layer.desired(Context("shop", "auto_scaling"), params(min_size=2, max_size=4), {})
     assert fresh["auto_scaling_group"]["auto_scaling_group"].fields["desired_capacity"] == 2
     later = layer.desired(Context("shop", "auto_scaling"), params(min_size=2, max_size=4), current_state())
@@ -182,7 +182,7 @@ def test_desired_capacity_is_set_at_creation_then_left_to_the_policies():
 
 
 def test_no_refresh_when_nothing_changes_or_refresh_is_off():
-    layer = ComputeLayer()
+    layer = AutoScalingLayer()
     same = layer.desired(Context("shop", "auto_scaling"), params(), current_state())
     assert "instance_refresh" not in same
     off = layer.desired(
@@ -247,7 +247,7 @@ def test_instance_refresh_planned_when_the_template_changes_stubber(stubbed):
         {"InstanceRefreshes": [dict(refresh("Successful")["InstanceRefreshes"][0])]},
         {"AutoScalingGroupName": "shop", "MaxRecords": ANY},
     )
-    want = ComputeLayer().desired(ctx, params(instance_type="t3.small", instance_warmup=60), current_state())
+    want = AutoScalingLayer().desired(ctx, params(instance_type="t3.small", instance_warmup=60), current_state())
     planned = want["instance_refresh"]["instance_refresh"].fields
     version = planned.pop("launch_template_version")
     assert isinstance(version, Unknown) and repr(version) == "(known after apply: launch_template version)"
@@ -267,7 +267,7 @@ def test_instance_refresh_planned_again_after_a_rollback_stubber(stubbed):
     stubber.add_response(
         "describe_instance_refreshes", {"InstanceRefreshes": []}, {"AutoScalingGroupName": "shop", "MaxRecords": ANY}
     )
-    layer = ComputeLayer()
+    layer = AutoScalingLayer()
     want = layer.desired(ctx, params(), current_state(running="1", default=2))
     assert want["instance_refresh"]["instance_refresh"].fields["launch_template_version"] == "2"
     assert layer.refresh_reason == "the group runs launch template version 1, the template's default is 2"
@@ -279,5 +279,5 @@ def test_instance_refresh_already_running_is_refused_stubber(stubbed):
         "describe_instance_refreshes", refresh("InProgress", 20), {"AutoScalingGroupName": "shop", "MaxRecords": ANY}
     )
     with pytest.raises(EngineError) as err:
-        ComputeLayer().desired(ctx, params(image_id="ami-0fedcba9876543210"), current_state())
+        AutoScalingLayer().desired(ctx, params(image_id="ami-0fedcba9876543210"), current_state())
     assert "already has instance refresh %s InProgress" % REFRESH_ID in str(err.value)

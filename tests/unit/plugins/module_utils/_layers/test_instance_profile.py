@@ -109,7 +109,7 @@ def test_good_input_passes():
 
 
 def test_identity_layer_desired_state():
-    layer = instance_profile.IdentityLayer()
+    layer = instance_profile.InstanceProfileLayer()
     ctx = Context("shop", "instance_profile", user_tags={"team": "a"})
     want = layer.desired(ctx, {"put_metrics": True, "managed_policy_arns": ["b", "a", "a"]}, {})
     role = want["iam_role"]["instance"]
@@ -127,7 +127,7 @@ def test_identity_layer_desired_state():
 
 
 def test_permissions_boundary_omitted_is_left_alone_and_empty_removes_it():
-    layer = instance_profile.IdentityLayer()
+    layer = instance_profile.InstanceProfileLayer()
     ctx = Context("shop", "instance_profile")
     omitted = layer.desired(ctx, {"put_metrics": False}, {})["iam_role"]["instance"]
     assert "permissions_boundary" not in omitted.fields

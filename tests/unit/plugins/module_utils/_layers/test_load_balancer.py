@@ -110,7 +110,7 @@ def test_check_mode_plans_without_ids_from_earlier_layers():
 
 # -- desired state -----------------------------------------------------------------------------------------
 def desired(current=None, **more):
-    layer = load_balancer.BalancerLayer()
+    layer = load_balancer.LoadBalancerLayer()
     ctx = Context("shop", "load_balancer")
     p = params(**more)
     p["processes"] = [load_balancer.process_with_defaults(x) for x in p["processes"]]

@@ -69,7 +69,7 @@ def stage_docs():
     # other libraries' warnings on stderr are left out by doc_problems().
     env = dict(aws_env("http://127.0.0.1:9"), PYTHONWARNINGS="ignore::DeprecationWarning")
     modules = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py")))
-    runs = [(["webstack.aws.%s" % m], ("OPTIONS", "EXAMPLES", "RETURN VALUES")) for m in modules]
+    runs = [(["webstack.aws.%s" % m], ("OPTIONS", "ATTRIBUTES", "EXAMPLES", "RETURN VALUES")) for m in modules]
     runs.append((["-t", "role", "webstack.aws.environment"], ("ENTRY POINT", "webstack_environment")))
     failed = 0
     for args, sections in runs:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: alarms
-short_description: The monitoring layer of a webstack environment (CloudWatch alarms, their SNS topic, the log group)
+short_description: The alarms layer of a webstack environment (CloudWatch alarms, their SNS topic, the log group)
 version_added: 0.1.0
 description:
   - Converges the CloudWatch alarms of an environment (web tier, and the worker tier's queues) in one task, each named
@@ -189,19 +189,10 @@ options:
     suboptions: *alarm_options
 extends_documentation_fragment:
   - webstack.aws.layer
+  - webstack.aws.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Returns the exact plan without changing anything.
-  diff_mode:
-    support: full
-    description: The plan rendered as before and after of every changed alarm and topic.
-  idempotent:
-    support: full
-    description: A second run with the same options reports no change and makes no mutating AWS call.
 notes:
   - The 5xx alarms count errors per period (a rate per minute with the default period), not a ratio of requests.
 """
@@ -307,12 +298,12 @@ alarms:
       sample: [{"protocol": "email", "endpoint": "oncall@example.com"}]
 """
 
-from ansible_collections.webstack.aws.plugins.module_utils.layer import run_layer
-from ansible_collections.webstack.aws.plugins.module_utils.monitoring import MonitoringLayer, argument_spec
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._layers.alarms import AlarmsLayer, argument_spec
 
 
 def main():
-    run_layer(MonitoringLayer(), argument_spec())
+    run_layer(AlarmsLayer(), argument_spec())
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: auto_scaling
-short_description: The compute layer of a webstack environment (launch template, Auto Scaling group, scaling)
+short_description: The auto_scaling layer of a webstack environment (launch template, Auto Scaling group, scaling)
 version_added: 0.1.0
 description:
   - Converges the compute of one environment in one task - a launch template named after the environment,
@@ -220,19 +220,10 @@ options:
     default: false
 extends_documentation_fragment:
   - webstack.aws.layer
+  - webstack.aws.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Returns the exact plan without changing anything.
-  diff_mode:
-    support: full
-    description: The plan rendered as before and after of every changed resource.
-  idempotent:
-    support: full
-    description: A second run with the same options reports no change and makes no mutating AWS call.
 notes:
   - The group and its instances carry C(webstack:environment), C(webstack:layer) and your O(tags), propagated
     at launch; instances and their volumes are named C(<environment>-instance) by the launch template.
@@ -280,7 +271,7 @@ EXAMPLES = r"""
   check_mode: true
   diff: true
 
-- name: Delete the compute layer
+- name: Delete the auto_scaling layer
   webstack.aws.auto_scaling:
     environment: shop-prod
     state: absent
@@ -332,7 +323,7 @@ applied:
   sample: ["create launch_template launch_template", "create auto_scaling_group auto_scaling_group"]
 auto_scaling:
   description:
-    - The compute layer, as converged (ids are null in check mode for resources not created yet).
+    - The auto_scaling layer, as converged (ids are null in check mode for resources not created yet).
     - Empty when O(state=absent).
   returned: always
   type: dict
@@ -418,12 +409,12 @@ auto_scaling:
         reason: "launch template changes: image_id"
 """
 
-from ansible_collections.webstack.aws.plugins.module_utils.compute import ComputeLayer, argument_spec
-from ansible_collections.webstack.aws.plugins.module_utils.layer import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._layers.auto_scaling import AutoScalingLayer, argument_spec
 
 
 def main():
-    run_layer(ComputeLayer(), argument_spec())
+    run_layer(AutoScalingLayer(), argument_spec())
 
 
 if __name__ == "__main__":

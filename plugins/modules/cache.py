@@ -45,7 +45,7 @@ options:
     elements: str
   security_groups:
     description:
-      - The security groups of the replication group (the firewall layer's C(group_ids.cache)). Changed in place.
+      - The security groups of the replication group (the security_groups layer's C(group_ids.cache)). Changed in place.
       - Required when O(state=present), except in check mode (null then - known after apply).
     type: list
     elements: str
@@ -132,16 +132,11 @@ options:
     default: false
 extends_documentation_fragment:
   - webstack.aws.layer
+  - webstack.aws.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
 attributes:
-  check_mode:
-    support: full
-    description: Returns the exact plan without changing anything.
-  diff_mode:
-    support: full
-    description: The plan rendered as before and after of the subnet group and the replication group.
   idempotent:
     support: partial
     description:
@@ -291,8 +286,8 @@ cache:
       type: str
 """
 
-from ansible_collections.webstack.aws.plugins.module_utils.caches import CacheLayer, argument_spec
-from ansible_collections.webstack.aws.plugins.module_utils.layer import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._layers.cache import CacheLayer, argument_spec
 
 
 def main():

@@ -67,21 +67,15 @@ options:
     default: false
 extends_documentation_fragment:
   - webstack.aws.layer
+  - webstack.aws.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
 attributes:
   check_mode:
-    support: full
     description:
       - Returns the exact plan without changing anything.
       - The validation records of a certificate still to be requested read C((known after apply)).
-  diff_mode:
-    support: full
-    description: The plan rendered as before and after.
-  idempotent:
-    support: full
-    description: A second run with the same options reports no change and makes no mutating AWS call.
 notes:
   - For CloudFront the certificate must be in C(us-east-1).
 """
@@ -196,8 +190,8 @@ certificate:
       sample: []
 """
 
-from ansible_collections.webstack.aws.plugins.module_utils.certificates import CertificateLayer, argument_spec
-from ansible_collections.webstack.aws.plugins.module_utils.layer import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._layers.certificate import CertificateLayer, argument_spec
 
 
 def main():

@@ -38,7 +38,7 @@ options:
     elements: str
   security_groups:
     description:
-      - The VPC security groups of the instance (the firewall layer's C(group_ids.database)). Changed in place.
+      - The VPC security groups of the instance (the security_groups layer's C(group_ids.database)). Changed in place.
       - Required when O(state=present), except in check mode (as O(subnets)).
     type: list
     elements: str
@@ -174,16 +174,13 @@ options:
     default: false
 extends_documentation_fragment:
   - webstack.aws.layer
+  - webstack.aws.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
 attributes:
   check_mode:
-    support: full
     description: Returns the exact plan without changing anything; refusals (deletion protection) fail the same way.
-  diff_mode:
-    support: full
-    description: The plan rendered as before and after of every changed subnet group, parameter group and instance.
   idempotent:
     support: partial
     description:
@@ -336,8 +333,8 @@ database:
       type: str
 """
 
-from ansible_collections.webstack.aws.plugins.module_utils.databases import DatabaseLayer, argument_spec
-from ansible_collections.webstack.aws.plugins.module_utils.layer import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._layers.database import DatabaseLayer, argument_spec
 
 
 def main():

@@ -135,19 +135,13 @@ options:
         required: true
 extends_documentation_fragment:
   - webstack.aws.layer
+  - webstack.aws.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
 attributes:
   check_mode:
-    support: full
     description: Returns the exact plan (both sides of a swap included) without changing anything.
-  diff_mode:
-    support: full
-    description: The plan rendered as before and after of every changed zone and record.
-  idempotent:
-    support: full
-    description: A second run with the same options reports no change and makes no mutating AWS call.
 notes:
   - Records are keyed C(<name>/<type>) in the plan, for example C(api.example.com/A).
   - Records with a routing policy (a C(SetIdentifier)) are never read or changed.
@@ -276,8 +270,8 @@ dns:
                 "alias": null}]
 """
 
-from ansible_collections.webstack.aws.plugins.module_utils.layer import run_layer
-from ansible_collections.webstack.aws.plugins.module_utils.records import DnsLayer, argument_spec
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._layers.dns import DnsLayer, argument_spec
 
 
 def main():

@@ -21,22 +21,16 @@ options:
     type: str
     required: true
   layer:
-    description: Only resources of this layer (for example V(network) or V(firewall)).
+    description:
+      - Only resources of this layer, by its module's name (for example V(network) or V(security_groups)).
+      - The names earlier releases gave four layers (V(firewall), V(identity), V(compute), V(monitoring)) are
+        accepted and mean the same layers.
     type: str
 extends_documentation_fragment:
+  - webstack.aws.attributes.info_module
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Reads only; runs the same in check mode.
-  diff_mode:
-    support: none
-    description: Changes nothing, so there is nothing to diff.
-  idempotent:
-    support: full
-    description: Reads only.
 """
 
 EXAMPLES = r"""
@@ -71,7 +65,9 @@ resources:
       type: str
       sample: subnet-0123456789abcdef0
     layer:
-      description: The layer that owns it (its C(webstack:layer) tag).
+      description:
+        - The layer that owns it (its C(webstack:layer) tag), by the layer's name today, also when the tag still
+          holds the name an earlier release gave it (the layer's next run updates the tag).
       type: str
       sample: network
     tags:
@@ -86,7 +82,7 @@ by_layer:
   description: Layer to the number of resources found in it.
   returned: always
   type: dict
-  sample: {"network": 16, "firewall": 4}
+  sample: {"network": 16, "security_groups": 4}
 """
 
 try:
@@ -97,9 +93,9 @@ except ImportError:  # handled by AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-from ansible_collections.webstack.aws.plugins.module_utils.engine import Context
-from ansible_collections.webstack.aws.plugins.module_utils.inventory import KINDS, read_environment
-from ansible_collections.webstack.aws.plugins.module_utils.validation import ValidationError, environment_name
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Context, layer_name
+from ansible_collections.webstack.aws.plugins.module_utils._engine.inventory import KINDS, read_environment
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError, environment_name
 
 
 def main():
@@ -115,7 +111,9 @@ def main():
     for service in KINDS:
         clients[service] = module.client(service, retry_decorator=AWSRetry.jittered_backoff())
         clients[service]._webstack_retry = True
-    ctx = Context(environment=module.params["environment"], layer=module.params["layer"], clients=clients)
+    # a layer's name today, or one it had before (firewall, identity, compute, monitoring): the same resources
+    layer = layer_name(module.params["layer"]) or None
+    ctx = Context(environment=module.params["environment"], layer=layer, clients=clients)
     try:
         resources = read_environment(ctx)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: instance_profile
-short_description: The identity layer of a webstack environment (the instances' IAM role and instance profile)
+short_description: The instance_profile layer of a webstack environment (the instances' IAM role and instance profile)
 version_added: 0.1.0
 description:
   - Converges the identity of an environment's instances in one task - an IAM role that EC2 can assume,
@@ -99,19 +99,10 @@ options:
     type: str
 extends_documentation_fragment:
   - webstack.aws.layer
+  - webstack.aws.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Returns the exact plan without changing anything.
-  diff_mode:
-    support: full
-    description: The plan rendered as before and after of every changed resource, policy documents included.
-  idempotent:
-    support: full
-    description: A second run with the same options reports no change and makes no mutating AWS call.
 notes:
   - IAM is a global service; the role and profile serve every region of the account.
   - O(state=absent) removes the role from the profile, deletes the profile, the inline policies, detaches
@@ -243,12 +234,15 @@ instance_profile:
       sample: webstack/shop-prod
 """
 
-from ansible_collections.webstack.aws.plugins.module_utils.identity import IdentityLayer, argument_spec
-from ansible_collections.webstack.aws.plugins.module_utils.layer import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._layers.instance_profile import (
+    InstanceProfileLayer,
+    argument_spec,
+)
 
 
 def main():
-    run_layer(IdentityLayer(), argument_spec())
+    run_layer(InstanceProfileLayer(), argument_spec())
 
 
 if __name__ == "__main__":

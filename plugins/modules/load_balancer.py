@@ -45,7 +45,7 @@ options:
     elements: str
   security_groups:
     description:
-      - The security groups of the load balancer (the firewall layer's C(group_ids.load_balancer)). Changed in
+      - The security groups of the load balancer (the security_groups layer's C(group_ids.load_balancer)). Changed in
         place. Required when O(state=present), except in check mode.
     type: list
     elements: str
@@ -214,19 +214,10 @@ options:
     default: false
 extends_documentation_fragment:
   - webstack.aws.layer
+  - webstack.aws.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Returns the exact plan without changing anything.
-  diff_mode:
-    support: full
-    description: The plan rendered as before and after of every changed load balancer, target group, listener and rule.
-  idempotent:
-    support: full
-    description: A second run with the same options reports no change and makes no mutating AWS call.
 notes:
   - O(wait) waits for a new load balancer to become active. Deleting the load balancer is always waited for
     (its target groups can only be deleted after it).
@@ -367,7 +358,7 @@ load_balancer:
       sample: {"default": {"arn": "arn:aws:elasticloadbalancing:...:targetgroup/shop-prod-default/0b1c",
                "name": "shop-prod-default", "port": 80, "dimension": "targetgroup/shop-prod-default/0b1c"}}
     target_group_arns:
-      description: Process name to target group ARN (what the compute layer attaches its Auto Scaling group to).
+      description: Process name to target group ARN (what the auto_scaling layer attaches its Auto Scaling group to).
       type: dict
     listener_arns:
       description: V(http) (and V(https) with a certificate) to listener ARN.
@@ -384,12 +375,12 @@ load_balancer:
                "description": null}]}
 """
 
-from ansible_collections.webstack.aws.plugins.module_utils.balancer import BalancerLayer, argument_spec
-from ansible_collections.webstack.aws.plugins.module_utils.layer import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._layers.load_balancer import LoadBalancerLayer, argument_spec
 
 
 def main():
-    run_layer(BalancerLayer(), argument_spec())
+    run_layer(LoadBalancerLayer(), argument_spec())
 
 
 if __name__ == "__main__":

@@ -91,19 +91,10 @@ options:
     default: false
 extends_documentation_fragment:
   - webstack.aws.layer
+  - webstack.aws.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Returns the exact plan without changing anything.
-  diff_mode:
-    support: full
-    description: The plan rendered as before and after of every changed resource.
-  idempotent:
-    support: full
-    description: A second run with the same options reports no change and makes no mutating AWS call.
 notes:
   - Deleting the layer (O(state=absent)) waits for the NAT gateways to be gone before releasing their
     Elastic IPs and deleting the subnets. Delete the environment's other layers (security groups, load
@@ -244,8 +235,8 @@ network:
       sample: {"public": "rtb-0a", "private-us-east-1a": "rtb-0b", "database": "rtb-0c"}
 """
 
-from ansible_collections.webstack.aws.plugins.module_utils.layer import run_layer
-from ansible_collections.webstack.aws.plugins.module_utils.network import NetworkLayer, argument_spec
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._layers.network import NetworkLayer, argument_spec
 
 
 def main():

@@ -128,19 +128,10 @@ options:
     default: false
 extends_documentation_fragment:
   - webstack.aws.layer
+  - webstack.aws.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Returns the exact plan without changing anything.
-  diff_mode:
-    support: full
-    description: The plan rendered as before and after of every changed queue attribute and tag.
-  idempotent:
-    support: full
-    description: A second run with the same options reports no change and makes no mutating AWS call.
 notes:
   - Real SQS refuses to create a queue under the name of one deleted less than 60 seconds ago
     (C(AWS.SimpleQueueService.QueueDeletedRecently)); the module retries that create with backoff, so a delete
@@ -287,8 +278,8 @@ queue:
       type: dict
 """
 
-from ansible_collections.webstack.aws.plugins.module_utils.layer import run_layer
-from ansible_collections.webstack.aws.plugins.module_utils.queues import QueueLayer, argument_spec
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._layers.queue import QueueLayer, argument_spec
 
 
 def main():

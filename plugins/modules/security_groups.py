@@ -97,19 +97,10 @@ options:
     default: false
 extends_documentation_fragment:
   - webstack.aws.layer
+  - webstack.aws.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
-attributes:
-  check_mode:
-    support: full
-    description: Returns the exact plan without changing anything.
-  diff_mode:
-    support: full
-    description: The plan rendered as before and after of every changed group, rules included.
-  idempotent:
-    support: full
-    description: A second run with the same options reports no change and makes no mutating AWS call.
 notes:
   - Changing a rule's description replaces that rule (revoke, then authorize).
 """
@@ -206,12 +197,15 @@ security_groups:
       sample: {"load_balancer": "shop-prod-load-balancer", "instance": "shop-prod-instance"}
 """
 
-from ansible_collections.webstack.aws.plugins.module_utils.firewall import FirewallLayer, argument_spec
-from ansible_collections.webstack.aws.plugins.module_utils.layer import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._layers.security_groups import (
+    SecurityGroupsLayer,
+    argument_spec,
+)
 
 
 def main():
-    run_layer(FirewallLayer(), argument_spec())
+    run_layer(SecurityGroupsLayer(), argument_spec())
 
 
 if __name__ == "__main__":

@@ -125,18 +125,14 @@ options:
     default: false
 extends_documentation_fragment:
   - webstack.aws.layer
+  - webstack.aws.attributes
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
 attributes:
   check_mode:
-    support: full
     description: Returns the exact plan (and the keys that would be uploaded) without changing or uploading anything.
-  diff_mode:
-    support: full
-    description: The plan rendered as before and after of every changed bucket setting, distribution field and object.
   idempotent:
-    support: full
     description:
       - A second run with the same options (and the same folder) reports no change and makes no mutating AWS call.
 notes:
@@ -275,12 +271,12 @@ static_assets:
       sample: I2J0I21PCUYOIK
 """
 
-from ansible_collections.webstack.aws.plugins.module_utils.assets import AssetsLayer, argument_spec
-from ansible_collections.webstack.aws.plugins.module_utils.layer import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import run_layer
+from ansible_collections.webstack.aws.plugins.module_utils._layers.static_assets import StaticAssetsLayer, argument_spec
 
 
 def main():
-    run_layer(AssetsLayer(), argument_spec())
+    run_layer(StaticAssetsLayer(), argument_spec())
 
 
 if __name__ == "__main__":

@@ -157,7 +157,7 @@ def quartet(emulator, module, args):
 
 def network_with_groups(emulator, environment, cidr, groups):
     """A two-zone network without NAT and the firewall's groups, the prerequisites of the layers above them.
-    Returns the network and firewall layers' outputs: {"network": ..., "security_groups": ...}."""
+    Returns the network and security_groups layers' outputs: {"network": ..., "security_groups": ...}."""
     net = run_task(
         emulator, "network", {"environment": environment, "cidr_block": cidr, "nat_gateways": "none", "az_count": 2}
     )

@@ -86,17 +86,17 @@ def test_create_update_delete_quartets(emulator, aws):
     assert found["elb-5xx"]["MetricName"] == "HTTPCode_ELB_5XX_Count" and found["elb-5xx"]["Statistic"] == "Sum"
     assert found["cpu-high"]["AlarmActions"] == [topic_arn] and found["cpu-high"]["OKActions"] == [topic_arn]
     tags = tags_of(aws, found["cpu-high"]["AlarmArn"])
-    assert tags["webstack:environment"] == ENV and tags["webstack:layer"] == "monitoring"
+    assert tags["webstack:environment"] == ENV and tags["webstack:layer"] == "alarms"
     assert tags["webstack:resource"] == "cpu-high" and tags["team"] == "platform"
     sns = aws.sns
     topic_tags = {t["Key"]: t["Value"] for t in sns.list_tags_for_resource(ResourceArn=topic_arn)["Tags"]}
-    assert topic_tags["webstack:layer"] == "monitoring" and topic_tags["Name"] == "alm-alarms"
+    assert topic_tags["webstack:layer"] == "alarms" and topic_tags["Name"] == "alm-alarms"
     subs = sns.list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
     assert [(s["Protocol"], s["Endpoint"]) for s in subs] == [("email", "oncall@example.com")]
     group = aws.logs.describe_log_groups(logGroupNamePrefix="/webstack/alm")["logGroups"]
     assert [(g["logGroupName"], g.get("retentionInDays")) for g in group] == [("/webstack/alm", 30)]
     group_tags = aws.logs.list_tags_for_resource(resourceArn=group[0]["logGroupArn"])["tags"]
-    assert group_tags["webstack:layer"] == "monitoring" and group_tags["team"] == "platform"
+    assert group_tags["webstack:layer"] == "alarms" and group_tags["team"] == "platform"
 
     # update in place: thresholds, an average latency, CPU alarm off, no OK notifications, another subscriber
     update = dict(

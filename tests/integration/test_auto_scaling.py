@@ -131,7 +131,7 @@ def test_create_update_delete(emulator, aws, prereqs):
 
     lt, version = template(aws)
     assert lt["LaunchTemplateName"] == ENV and lt["LaunchTemplateId"] == out["launch_template_id"]
-    assert tags_of(lt["Tags"])["webstack:layer"] == "compute" and tags_of(lt["Tags"])["team"] == "web"
+    assert tags_of(lt["Tags"])["webstack:layer"] == "auto_scaling" and tags_of(lt["Tags"])["team"] == "web"
     data = version["LaunchTemplateData"]
     assert data["MetadataOptions"]["HttpTokens"] == "required"
     assert data["MetadataOptions"]["HttpPutResponseHopLimit"] == 2
@@ -153,11 +153,11 @@ def test_create_update_delete(emulator, aws, prereqs):
     assert found["HealthCheckType"] == "ELB" and found["HealthCheckGracePeriod"] == 300
     assert found["LaunchTemplate"]["Version"] == "1"  # numbered: AWS rolls a refresh back only then
     tags = {t["Key"]: (t["Value"], t["PropagateAtLaunch"]) for t in found["Tags"]}
-    assert tags["webstack:environment"] == (ENV, True) and tags["webstack:layer"] == ("compute", True)
+    assert tags["webstack:environment"] == (ENV, True) and tags["webstack:layer"] == ("auto_scaling", True)
     assert tags["team"] == ("web", True) and tags["Name"] == ("asg-auto-scaling-group", False)
     found_policies = policies(aws)
     assert sorted(found_policies) == ["asg-cpu", "asg-requests", "asg-step-burst"]
-    info = run_task(emulator, "environment_info", {"environment": ENV, "layer": "compute"}).result
+    info = run_task(emulator, "environment_info", {"environment": ENV, "layer": "auto_scaling"}).result
     assert sorted((r["kind"], r["id"]) for r in info["resources"]) == [
         ("auto_scaling_group", ENV),
         ("launch_template", out["launch_template_id"]),

@@ -1,11 +1,11 @@
 """webstack.aws.cache through ansible-playbook on the emulator: create, update, delete, waits, bad input, secrets.
 
-What moto 5.2.5 cannot do is tested with botocore's Stubber in tests/unit/plugins/module_utils/test_elasticache.py:
-it has no IncreaseReplicaCount / DecreaseReplicaCount or ModifyCacheSubnetGroup (HTTP 500), its
-ModifyReplicationGroup ignores engine version, windows, security groups, transit encryption and the AUTH token,
-and it keeps no cache clusters for a group's members (so the fields read from the primary cluster are not
-compared here).  Deletes (the final snapshot, DeleteCacheSubnetGroup, a group that is gone once deleted) are
-filled in by tools/awsemu.patch_moto the way ElastiCache answers.
+What moto 5.2.5 cannot do is tested with botocore's Stubber in
+tests/unit/plugins/module_utils/_kinds/test_elasticache.py: it has no IncreaseReplicaCount / DecreaseReplicaCount
+or ModifyCacheSubnetGroup (HTTP 500), its ModifyReplicationGroup ignores engine version, windows, security groups,
+transit encryption and the AUTH token, and it keeps no cache clusters for a group's members (so the fields read
+from the primary cluster are not compared here).  Deletes (the final snapshot, DeleteCacheSubnetGroup, a group
+that is gone once deleted) are filled in by tools/awsemu.patch_moto the way ElastiCache answers.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 moto 5.2.5 applies every ModifyDBInstance at once (no PendingModifiedValues) and has no ResetDBParameterGroup:
 the pending overlay and the reset of a removed parameter are tested with botocore's Stubber in
-tests/unit/plugins/module_utils/test_rds.py (test_*_stubber)."""
+tests/unit/plugins/module_utils/_kinds/test_rds.py (test_*_stubber)."""
 
 from __future__ import annotations
 

@@ -67,11 +67,11 @@ def test_create_update_delete_quartets(emulator, aws):
     assert role["Path"] == "/webstack/idp/"
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": ["ec2.amazonaws.com"]}
     role_tags = tags(role["Tags"])
-    assert role_tags["webstack:environment"] == ENV and role_tags["webstack:layer"] == "identity"
+    assert role_tags["webstack:environment"] == ENV and role_tags["webstack:layer"] == "instance_profile"
     assert role_tags["webstack:resource"] == "instance" and role_tags["team"] == "platform"
     profile = iam.get_instance_profile(InstanceProfileName=NAME)["InstanceProfile"]
     assert [r["RoleName"] for r in profile["Roles"]] == [NAME]
-    assert tags(profile["Tags"])["webstack:layer"] == "identity"
+    assert tags(profile["Tags"])["webstack:layer"] == "instance_profile"
     attached = iam.list_attached_role_policies(RoleName=NAME)["AttachedPolicies"]
     assert [p["PolicyArn"] for p in attached] == [SSM]
     policies = inline(aws)
@@ -146,7 +146,7 @@ def test_create_update_delete_quartets(emulator, aws):
     assert [r["RoleName"] for r in profile["Roles"]] == [NAME]
     info = run_task(emulator, "environment_info", {"environment": ENV})
     found = sorted((r["kind"], r["key"], r["layer"]) for r in info.result["resources"])
-    assert found == [("iam_role", "instance", "identity"), ("instance_profile", "instance", "identity")]
+    assert found == [("iam_role", "instance", "instance_profile"), ("instance_profile", "instance", "instance_profile")]
 
     # delete
     runs = quartet(emulator, "instance_profile", {"environment": ENV, "state": "absent"})

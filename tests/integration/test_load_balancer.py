@@ -126,7 +126,7 @@ def test_http_then_processes_rules_https_and_delete(emulator, aws, prereq):
         and reads.get("elasticloadbalancing:DescribeTargetGroups") == 1
     )
 
-    # a target registered (by the compute layer, later) shows up with its health
+    # a target registered (by the auto_scaling layer, later) shows up with its health
     aws.elbv2.register_targets(TargetGroupArn=tg["TargetGroupArn"], Targets=[{"Id": "i-0123456789abcdef0"}])
 
     # -- update in place: attributes, health check, groups, a second process, rules -------------------

@@ -5,7 +5,7 @@ moto 5.2.5 accepts a RedriveAllowPolicy (CreateQueue, SetQueueAttributes) but ne
 GetQueueAttributes, so with restrict_dead_letter_sources=true every run would see it missing: the quartets
 here run with its default (false), one test checks that the emulator takes the policy at creation, and its
 convergence is tested against the real SQS model with botocore's Stubber in
-tests/unit/plugins/module_utils/test_sqs.py (test_stubber_*)."""
+tests/unit/plugins/module_utils/_kinds/test_sqs.py (test_stubber_*)."""
 
 from __future__ import annotations
 

@@ -14,6 +14,39 @@ class ValidationError(Exception):
     def __init__(self, option, message):
         super().__init__("%s: %s" % (option, message))
         self.option = option
+        self.message = message
+
+    @property
+    def errors(self):
+        """Every problem this error stands for (one here; several for ValidationErrors)."""
+        return [self]
+
+
+class ValidationErrors(ValidationError):
+    """Several problems found at once, each a ValidationError naming its option; the first one's option is
+    the option of the whole (what a module's failure reports in ``option``)."""
+
+    def __init__(self, errors):
+        self._errors = [single for error in errors for single in error.errors]
+        Exception.__init__(self, "; ".join(str(error) for error in self._errors))
+        self.option = self._errors[0].option
+        self.message = self._errors[0].message
+
+    @property
+    def errors(self):
+        return list(self._errors)
+
+
+def collect(*checks):
+    """Run every check (a callable that raises ValidationError) and raise all their problems together."""
+    found = []
+    for check in checks:
+        try:
+            check()
+        except ValidationError as error:
+            found.extend(error.errors)
+    if found:
+        raise ValidationErrors(found) if len(found) > 1 else found[0]
 
 
 def environment_name(value, option="environment"):

@@ -18,3 +18,27 @@ def test_bad_environment_names(name):
 @pytest.mark.parametrize("name", ["ab", "shop-prod", "s3-worker-2"])
 def test_good_environment_names(name):
     assert validation.environment_name(name) == name
+
+
+def test_collect_raises_every_problem_together_in_order():
+    def bad(option):
+        def check():
+            raise ValidationError(option, "is wrong")
+
+        return check
+
+    with pytest.raises(ValidationError) as caught:
+        validation.collect(bad("a"), lambda: None, bad("b.c"))
+    assert [e.option for e in caught.value.errors] == ["a", "b.c"]
+    assert caught.value.option == "a"
+    assert str(caught.value) == "a: is wrong; b.c: is wrong"
+
+
+def test_collect_of_one_problem_is_that_problem_and_of_none_is_nothing():
+    def check():
+        raise ValidationError("port", "is wrong")
+
+    with pytest.raises(ValidationError) as caught:
+        validation.collect(check)
+    assert type(caught.value) is ValidationError and caught.value.errors == [caught.value]
+    validation.collect(lambda: None)

@@ -187,24 +187,6 @@ def test_plan_converge_noop_teardown(emulator, aws):
     assert again.changed_count() == 0
 
 
-def test_definition_errors_fail_before_any_aws_call(emulator):
-    emulator.reset_calls()
-    bad = define("play-bad", az_count=3, availability_zones=["us-east-1a"])
-    run = run_playbook(PROVISION, emulator.endpoint, extra_vars=bad, check=False)
-    assert run.returncode != 0
-    assert "network.az_count must match" in run.stdout
-    unknown = {"webstack_environment": {"name": "play-bad", "tier": "batch"}}
-    run = run_playbook(PROVISION, emulator.endpoint, extra_vars=unknown, check=False)
-    assert run.returncode != 0
-    assert "tier" in run.stdout
-    no_domain = define("play-bad")
-    no_domain["webstack_environment"]["domain"] = ""
-    run = run_playbook(PROVISION, emulator.endpoint, extra_vars=no_domain, check=False)
-    assert run.returncode != 0
-    assert "a web tier needs" in run.stdout
-    assert emulator.calls() == []
-
-
 @pytest.mark.long
 def test_worker_tier_keeps_data_safe(emulator, aws, tmp_path):
     """A worker tier with its queue; deletion protection and a bucket with objects refuse teardown before anything is

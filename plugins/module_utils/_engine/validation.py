@@ -28,9 +28,8 @@ class ValidationErrors(ValidationError):
 
     def __init__(self, errors):
         self._errors = [single for error in errors for single in error.errors]
-        Exception.__init__(self, "; ".join(str(error) for error in self._errors))
-        self.option = self._errors[0].option
-        self.message = self._errors[0].message
+        super().__init__(self._errors[0].option, self._errors[0].message)
+        self.args = ("; ".join(str(error) for error in self._errors),)
 
     @property
     def errors(self):

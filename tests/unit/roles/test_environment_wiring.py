@@ -122,7 +122,7 @@ def test_every_option_the_tasks_read_is_documented(definition):
 
 def test_every_section_option_is_used(definition):
     text = "\n".join(task_files().values())
-    used = {(s, o) for s, o in REFERENCE.findall(text)}
+    used = set(REFERENCE.findall(text))
     unused = [
         "%s.%s" % (section, option)
         for section in SECTIONS
@@ -147,7 +147,7 @@ def test_every_section_option_reaches_its_module_under_its_own_name(definition, 
 
 
 def test_every_module_option_is_offered_or_computed(definition, module_options):
-    present = {module: args for module, args in module_tasks("present.yml")}
+    present = dict(module_tasks("present.yml"))
     not_offered = []
     for section, module in SECTIONS.items():
         offered = set(definition[section].get("options", {}))
@@ -160,7 +160,7 @@ def test_every_module_option_is_offered_or_computed(definition, module_options):
 
 
 def test_the_database_and_cache_ports_are_the_ones_the_firewall_opens():
-    present = {module: args for module, args in module_tasks("present.yml")}
+    present = dict(module_tasks("present.yml"))
     assert "__environment_def.database.port" in present["database"]["port"]
     assert "__environment_def.database.port" in present["security_groups"]["database_port"]
     assert "__environment_def.cache.port" in present["cache"]["port"]

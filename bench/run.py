@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -33,7 +32,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
 from awsemu import Emulator, summarize  # noqa: E402
-from common import run_playbook  # noqa: E402
+from common import provenance, run_playbook  # noqa: E402
 
 OURS = os.path.join(ROOT, "playbooks", "provision.yml")
 OURS_DOWN = os.path.join(ROOT, "playbooks", "teardown.yml")
@@ -198,12 +197,7 @@ def run_scenario(name, rounds_wanted, output):
             play = slow_round if "slow" in scenario else one_round
             rounds.append(play(emu, scenario, ours_first=index % 2 == 0))
             print("round %d/%d done in %.0f s" % (index + 1, rounds_wanted, time.monotonic() - started), flush=True)
-    report = {
-        "when": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-        "machine": "%s, %d cores, Python %s" % (platform.machine(), os.cpu_count(), platform.python_version()),
-        "scenario": name,
-        "rounds": rounds_wanted,
-    }
+    report = dict(provenance(), scenario=name, rounds=rounds_wanted)
     if "slow" in scenario:
         report.update(slow_report(scenario, rounds))
     else:

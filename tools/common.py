@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 import time
+from importlib import metadata
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTIONS = os.path.join(ROOT, "build", "collections")
@@ -109,3 +111,29 @@ def run_playbook(playbook, endpoint, *args, extra_vars=None, inventory=None, jso
             % (playbook, proc.returncode, proc.stdout[-6000:], proc.stderr[-3000:])
         )
     return run
+
+
+TOOLS = ("ansible", "ansible-core", "boto3", "botocore", "moto", "pytest")
+
+
+def provenance() -> dict:
+    """What a result was measured on: the commit (and whether the tree had uncommitted changes), the date,
+    the machine and the versions of the tools. Every file under bench/results/ records it."""
+
+    def git(*args):
+        proc = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return proc.stdout.strip() if proc.returncode == 0 else None
+
+    versions = {}
+    for name in TOOLS:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "commit": git("rev-parse", "HEAD"),
+        "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": "%s, %d cores, Python %s" % (platform.machine(), os.cpu_count(), platform.python_version()),
+        "versions": versions,
+    }

@@ -40,6 +40,7 @@ sys.path.insert(0, os.path.join(REPO, "tools"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from awsemu import Emulator  # noqa: E402
+from common import provenance  # noqa: E402
 from fastemu import FastEmulator  # noqa: E402
 
 for _name, _value in {
@@ -285,7 +286,7 @@ def main(argv=None) -> int:
     naive_counts = {int(k): int(v) for k, v in (item.split(":") for item in args.naive.split(","))}
     entry_point = os.path.join(os.path.dirname(sys.executable), "webstack-sqsd")
     results: dict = {
-        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        **provenance(),
         "connections": args.connections,
         "emulator": {},
         "daemon": {},

@@ -12,7 +12,8 @@ options:
     description:
       - Name of the environment this layer belongs to, for example C(shop-prod).
       - Every resource the module creates is tagged C(webstack:environment=<environment>),
-        C(webstack:layer=<layer>) and C(webstack:resource=<key>), and named C(<environment>-<key>).
+        C(webstack:layer=<layer>) (the module's name, for example C(auto_scaling)) and C(webstack:resource=<key>),
+        and named C(<environment>-<key>).
         The module finds its resources again by these tags only, so two environments never touch
         each other's resources.
       - 2 to 40 lowercase letters, digits and single hyphens, starting with a letter.

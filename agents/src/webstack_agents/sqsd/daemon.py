@@ -388,15 +388,26 @@ class Daemon:
                 try:
                     self._deliver(client, message)
                 except Exception:
-                    # Never lose the message (or its credit) to a bug: it comes back after ErrorVisibilityTimeout.
+                    # Never lose the message (or its credit) to a bug: it comes back after ErrorVisibilityTimeout;
+                    # and never leave a half-used connection to the next message.
                     LOG.exception("delivery crashed", extra={"message_id": message.get("MessageId")})
+                    client.close()
                     self._ack(self.visibility, message, visibility=self.config.error_visibility_timeout)
         finally:
             client.close()
 
     def _deliver(self, client: AppClient, message: dict) -> None:
         c = self.config
-        request = contract.build_request(message, c.queue_name, c.http_path, c.mime_type)
+        try:
+            request = contract.build_request(message, c.queue_name, c.http_path, c.mime_type)
+        except contract.BadMessage as exc:
+            self.metrics.incr("Failed")
+            self._ack(self.visibility, message, visibility=c.error_visibility_timeout)
+            LOG.warning(
+                "message cannot be posted; it will be retried and dead-lettered after MaxRetries",
+                extra={"message_id": message.get("MessageId"), "error": str(exc), "error_kind": "bad_message"},
+            )
+            return
         self.metrics.add_gauge("InFlight", 1)
         began = time.monotonic()
         status: int | None = None

@@ -10,7 +10,7 @@ _STALE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
 
 
 class PostError(Exception):
-    """The POST did not produce an HTTP status: kind is 'connect', 'connect_timeout', 'timeout' or 'io'."""
+    """The POST did not produce an HTTP status: kind is 'connect', 'connect_timeout', 'timeout', 'io' or 'invalid'."""
 
     def __init__(self, kind: str, detail: str):
         super().__init__(f"{kind}: {detail}")
@@ -85,6 +85,11 @@ class AppClient:
             except (OSError, http.client.HTTPException) as exc:
                 self.close()
                 raise PostError("io", f"{type(exc).__name__}: {exc}") from None
+            except ValueError as exc:
+                # http.client refused the request itself (an invalid header or path): the half-written request
+                # is dropped with its connection, so the next message starts on a clean one.
+                self.close()
+                raise PostError("invalid", f"{type(exc).__name__}: {exc}") from None
             return Response(status=status, reused=reused)
         raise PostError("io", "connection closed twice")  # pragma: no cover - loop always returns or raises
 

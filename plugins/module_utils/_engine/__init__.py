@@ -266,6 +266,15 @@ def error_code(exc):
     return getattr(exc, "response", {}).get("Error", {}).get("Code")
 
 
+def not_found(error, *codes):
+    """Whether ``error`` says the resource is not there: a botocore ClientError whose code is one of ``codes``.
+
+    The one not-found idiom of the collection: ``except ClientError as exc: if not not_found(exc, "NoSuchX"): raise``
+    (or ``Context.optional``).  Anything else -- AccessDenied, throttling, another code, another exception -- is
+    not "not found" and must propagate."""
+    return bool(codes) and error_code(error) in codes
+
+
 def owned(ctx, tags, adopt_untagged=False):
     """Whether a resource's tags say it belongs to ``ctx``: ``webstack:environment`` is the context's environment
     and, when the context is one layer's (``ctx.layer`` set; empty when reading a whole environment, as
@@ -365,6 +374,16 @@ class Context:
             if not token:
                 return items
             params["NextToken"] = token
+
+    def optional(self, service, operation, codes, **params):
+        """One call whose answer is None when AWS says the thing is not there (an error code in ``codes``, see
+        ``not_found``); every other error propagates."""
+        try:
+            return self.call(service, operation, **params)
+        except Exception as exc:  # noqa: BLE001 - re-raised unless it is one of the not-found codes
+            if not_found(exc, *codes):
+                return None
+            raise
 
     def remember(self, kind, key, description):
         """Keep what a create returned (an ARN, a DNS name...) for the layer's outputs."""

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import uuid
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+try:
+    from botocore.exceptions import ClientError
+except ImportError:  # handled by AnsibleAWSModule
+    ClientError = None
+
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     TAG_RESOURCE,
@@ -19,6 +23,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     EngineError,
     Kind,
     contains_unknown,
+    not_found,
     owned,
 )
 from ansible_collections.webstack.aws.plugins.module_utils._kinds.route53 import (
@@ -79,7 +84,9 @@ def live_users(ctx, certificate):
                 ctx.call("elbv2", "describe_listeners", ListenerArns=[arn])
             elif ":distribution/" in arn and "cloudfront" in ctx.clients:
                 ctx.call("cloudfront", "get_distribution", Id=arn.rsplit("/", 1)[-1])
-        except is_boto3_error_code(["ListenerNotFound", "ListenerNotFoundException", "NoSuchDistribution"]):
+        except ClientError as exc:
+            if not not_found(exc, "ListenerNotFound", "ListenerNotFoundException", "NoSuchDistribution"):
+                raise
             continue
         users.append(arn)
     return users

@@ -22,6 +22,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     Kind,
     Unknown,
     contains_unknown,
+    not_found,
     owned,
 )
 from ansible_collections.webstack.aws.plugins.module_utils._kinds.ec2 import TEMPLATE_KEY
@@ -415,6 +416,16 @@ class ScalingPolicy(Kind):
         )
 
 
+# What an endpoint without an API answers (moto: a 500 InternalFailure or a 404; others: InvalidAction ...).
+MISSING_API_CODES = ("InternalFailure", "InvalidAction", "NotImplemented", "UnknownOperationException", "404")
+
+
+def missing_api(error):
+    """Whether a ClientError says the endpoint lacks the operation (not that the caller may not use it)."""
+    status = (getattr(error, "response", None) or {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return not_found(error, *MISSING_API_CODES) or status in (404, 501)
+
+
 def running_refresh(ctx, group_name):
     """The group's instance refresh still running, or None.  Raises EngineError when the API is missing."""
     client = ctx.clients["autoscaling"]
@@ -426,6 +437,8 @@ def running_refresh(ctx, group_name):
         botocore.exceptions.BotoCoreError,
         botocore.parsers.ResponseParserError,  # an HTML error page instead of an answer
     ) as exc:
+        if isinstance(exc, botocore.exceptions.ClientError) and not missing_api(exc):
+            raise  # AccessDenied, throttling ...: a real answer, not a missing API
         raise EngineError(
             "instance_refresh: the launch template changes, so the instances of Auto Scaling group %s would be "
             "replaced by an instance refresh, but this endpoint does not answer DescribeInstanceRefreshes (%s). "

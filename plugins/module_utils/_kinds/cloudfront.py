@@ -25,6 +25,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     EngineError,
     Kind,
     contains_unknown,
+    error_code,
     owned,
 )
 
@@ -404,7 +405,7 @@ class Distribution(Kind):
         try:
             ctx.call("cloudfront", "delete_distribution", Id=ident, IfMatch=etag)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "DistributionNotDisabled":
+            if error_code(exc) == "DistributionNotDisabled":
                 raise EngineError(
                     "distribution %s is still enabled after it was disabled and deployed; run again" % ident
                 ) from None

@@ -29,6 +29,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     Kind,
     contains_unknown,
     error_code,
+    not_found,
     owned,
     tag_dict,
     tag_list,
@@ -79,7 +80,7 @@ class CacheSubnetGroup(Kind):
                 "CacheSubnetGroups", []
             )
         except ClientError as exc:
-            if error_code(exc) not in SUBNET_GROUP_NOT_FOUND:
+            if not not_found(exc, *SUBNET_GROUP_NOT_FOUND):
                 raise
             return []
         found = []
@@ -119,11 +120,9 @@ class CacheSubnetGroup(Kind):
         ctx.remember(self.name, current.key, group)
 
     def delete(self, ctx, current):
-        try:
-            ctx.call("elasticache", "delete_cache_subnet_group", CacheSubnetGroupName=current.id)
-        except ClientError as exc:
-            if error_code(exc) not in SUBNET_GROUP_NOT_FOUND:
-                raise
+        ctx.optional(
+            "elasticache", "delete_cache_subnet_group", SUBNET_GROUP_NOT_FOUND, CacheSubnetGroupName=current.id
+        )
 
     def set_tags(self, ctx, current, add, remove):
         set_tags(ctx, current.raw["ARN"], add, remove)
@@ -267,7 +266,7 @@ class ReplicationGroup(Kind):
         try:
             groups = ctx.call("elasticache", "describe_replication_groups", ReplicationGroupId=group_id)
         except ClientError as exc:
-            if error_code(exc) not in GROUP_NOT_FOUND:
+            if not not_found(exc, *GROUP_NOT_FOUND):
                 raise
             return None
         found = groups.get("ReplicationGroups") or []
@@ -288,7 +287,7 @@ class ReplicationGroup(Kind):
                 clusters = ctx.call("elasticache", "describe_cache_clusters", CacheClusterId=cluster_id)
                 cluster = (clusters.get("CacheClusters") or [None])[0]
             except ClientError as exc:
-                if error_code(exc) not in CLUSTER_NOT_FOUND:
+                if not not_found(exc, *CLUSTER_NOT_FOUND):
                     raise
         raw = {"group": group, "cluster": cluster}
         return [

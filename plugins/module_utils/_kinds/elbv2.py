@@ -29,6 +29,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     EngineError,
     Kind,
     error_code,
+    not_found,
     owned,
     tag_dict,
     tag_list,
@@ -287,7 +288,7 @@ def load(ctx):
         try:
             balancers = ctx.call("elbv2", "describe_load_balancers", Names=[env])["LoadBalancers"]
         except ClientError as exc:
-            if error_code(exc) != "LoadBalancerNotFound":
+            if not not_found(exc, "LoadBalancerNotFound"):
                 raise
     listeners, rules = [], []
     for balancer in balancers:
@@ -531,7 +532,7 @@ class LoadBalancer(Elbv2Kind):
         try:
             found = ctx.call("elbv2", "describe_load_balancers", LoadBalancerArns=list(arns))["LoadBalancers"]
         except ClientError as exc:
-            if error_code(exc) != "LoadBalancerNotFound":
+            if not not_found(exc, "LoadBalancerNotFound"):
                 raise
             return {}
         return dict((lb["LoadBalancerArn"], lb.get("State", {}).get("Code")) for lb in found)

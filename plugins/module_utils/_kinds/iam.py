@@ -24,6 +24,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     TAG_RESOURCE,
     Current,
     Kind,
+    not_found,
     owned,
     tag_dict,
     tag_list,
@@ -345,7 +346,7 @@ class InstanceProfile(Kind):
                 try:
                     profile = ctx.call("iam", "get_instance_profile", InstanceProfileName=name)["InstanceProfile"]
                 except ClientError as exc:  # NoSuchEntity right after the create
-                    if _error_code(exc) != "NoSuchEntity":
+                    if not not_found(exc, "NoSuchEntity"):
                         raise
                     still.append("instance profile %s (not visible yet)" % name)
                     continue
@@ -372,8 +373,3 @@ class InstanceProfile(Kind):
             ctx.call("iam", "tag_instance_profile", InstanceProfileName=current.id, Tags=tag_list(add))
         if remove:
             ctx.call("iam", "untag_instance_profile", InstanceProfileName=current.id, TagKeys=list(remove))
-
-
-def _error_code(exc):
-    response = getattr(exc, "response", None) or {}
-    return response.get("Error", {}).get("Code")

@@ -18,20 +18,21 @@ from __future__ import annotations
 import datetime
 import re
 
+try:
+    from botocore.exceptions import ClientError
+except ImportError:  # handled by AnsibleAWSModule
+    ClientError = Exception
+
 from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     Current,
     EngineError,
     Kind,
     contains_unknown,
+    not_found,
     owned,
     tag_dict,
     tag_list,
 )
-
-try:
-    from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-except ImportError:  # unit tests without amazon.aws on the path never reach the error paths
-    is_boto3_error_code = None
 
 SERVICE = "rds"
 ENGINE = "postgres"
@@ -89,13 +90,6 @@ PROTECTED = (
     "To delete it: run once with deletion_protection=false (state present), then state=absent (or, to replace it, "
     "the replacing change with allow_replacement=true)."
 )
-
-
-def not_found(*codes):
-    """An except clause matching these RDS error codes (never matches without amazon.aws)."""
-    if is_boto3_error_code is None:
-        return ()
-    return is_boto3_error_code(list(codes))
 
 
 def pages(ctx, operation, result_key, **params):
@@ -267,7 +261,9 @@ class SubnetGroup(Kind):
     def read(self, ctx):
         try:
             groups = pages(ctx, "describe_db_subnet_groups", "DBSubnetGroups", DBSubnetGroupName=ctx.environment)
-        except not_found("DBSubnetGroupNotFoundFault"):
+        except ClientError as exc:
+            if not not_found(exc, "DBSubnetGroupNotFoundFault"):
+                raise
             return []
         found = []
         for group in groups:
@@ -305,10 +301,7 @@ class SubnetGroup(Kind):
         )
 
     def delete(self, ctx, current):
-        try:
-            ctx.call(SERVICE, "delete_db_subnet_group", DBSubnetGroupName=current.id)
-        except not_found("DBSubnetGroupNotFoundFault"):
-            pass
+        ctx.optional(SERVICE, "delete_db_subnet_group", ("DBSubnetGroupNotFoundFault",), DBSubnetGroupName=current.id)
 
     def set_tags(self, ctx, current, add, remove):
         set_resource_tags(ctx, current.raw["DBSubnetGroupArn"], add, remove)
@@ -427,10 +420,12 @@ class ParameterGroup(Kind):
     def finish(self, ctx):
         retired, self.retired = self.retired, []
         for name in retired:
-            try:
-                ctx.call(SERVICE, "delete_db_parameter_group", DBParameterGroupName=name)
-            except not_found("DBParameterGroupNotFound", "DBParameterGroupNotFoundFault"):
-                pass
+            ctx.optional(
+                SERVICE,
+                "delete_db_parameter_group",
+                ("DBParameterGroupNotFound", "DBParameterGroupNotFoundFault"),
+                DBParameterGroupName=name,
+            )
 
     def set_tags(self, ctx, current, add, remove):
         set_resource_tags(ctx, current.raw["DBParameterGroupArn"], add, remove)
@@ -565,9 +560,10 @@ class DBInstance(Kind):
         if (current.raw or {}).get("DBInstanceStatus", "").lower() == "deleting":
             return  # an earlier run asked already
         params = self.delete_params(ctx, current)
-        try:
-            ctx.call(SERVICE, "delete_db_instance", **params)
-        except not_found("DBInstanceNotFound", "DBInstanceNotFoundFault"):
+        if (
+            ctx.optional(SERVICE, "delete_db_instance", ("DBInstanceNotFound", "DBInstanceNotFoundFault"), **params)
+            is None
+        ):
             return
         ctx.shared["rds_final_snapshot"] = params.get("FinalDBSnapshotIdentifier")
 

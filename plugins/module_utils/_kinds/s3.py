@@ -32,6 +32,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     Kind,
     contains_unknown,
     error_code,
+    not_found,
     owned,
     tag_dict,
     tag_list,
@@ -335,16 +336,6 @@ def read_ownership(answer):
     return rules[0].get("ObjectOwnership") if rules else None
 
 
-def optional(ctx, operation, missing, **params):
-    """An S3 Get call whose "not configured" error means None."""
-    try:
-        return ctx.call("s3", operation, **params)
-    except ClientError as exc:
-        if error_code(exc) in missing:
-            return None
-        raise
-
-
 def account_id(ctx):
     """The caller's account (one STS GetCallerIdentity per run, only when needed)."""
     if "account_id" not in ctx.shared:
@@ -381,9 +372,10 @@ class Bucket(Kind):
             tags = tag_dict(ctx.call("s3", "get_bucket_tagging", Bucket=name).get("TagSet"))
         except ClientError as exc:
             code = error_code(exc)
-            if code in ("NoSuchBucket", "404"):
+            if not_found(exc, "NoSuchBucket", "404"):
                 return []
-            if code != "NoSuchTagSet":
+            if not not_found(exc, "NoSuchTagSet"):
+                # another account's bucket answers AccessDenied: the layer fails naming the code
                 ctx.shared["assets_bucket_state"] = "foreign: %s" % code
                 return []
             tags = {}
@@ -392,12 +384,16 @@ class Bucket(Kind):
             return []
         ctx.shared["assets_bucket_state"] = "ours"
         versioning = ctx.call("s3", "get_bucket_versioning", Bucket=name).get("Status") or "Disabled"
-        encryption = optional(
-            ctx, "get_bucket_encryption", ("ServerSideEncryptionConfigurationNotFoundError",), Bucket=name
+        encryption = ctx.optional(
+            "s3", "get_bucket_encryption", ("ServerSideEncryptionConfigurationNotFoundError",), Bucket=name
         )
-        block = optional(ctx, "get_public_access_block", ("NoSuchPublicAccessBlockConfiguration",), Bucket=name)
-        ownership = optional(ctx, "get_bucket_ownership_controls", ("OwnershipControlsNotFoundError",), Bucket=name)
-        lifecycle = optional(ctx, "get_bucket_lifecycle_configuration", ("NoSuchLifecycleConfiguration",), Bucket=name)
+        block = ctx.optional("s3", "get_public_access_block", ("NoSuchPublicAccessBlockConfiguration",), Bucket=name)
+        ownership = ctx.optional(
+            "s3", "get_bucket_ownership_controls", ("OwnershipControlsNotFoundError",), Bucket=name
+        )
+        lifecycle = ctx.optional(
+            "s3", "get_bucket_lifecycle_configuration", ("NoSuchLifecycleConfiguration",), Bucket=name
+        )
         fields = {
             "name": name,
             "versioning": versioning,
@@ -524,7 +520,7 @@ class BucketPolicy(Kind):
         if ctx.shared.get("assets_bucket_state") != "ours":
             return []
         name = ctx.shared["assets_bucket"]
-        answer = optional(ctx, "get_bucket_policy", ("NoSuchBucketPolicy",), Bucket=name)
+        answer = ctx.optional("s3", "get_bucket_policy", ("NoSuchBucketPolicy",), Bucket=name)
         if not answer or not answer.get("Policy"):
             return []
         return [Current(POLICY_KEY, name, {"bucket": name, "policy": json.loads(answer["Policy"])}, {}, answer)]

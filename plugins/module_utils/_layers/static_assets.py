@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 
-from ansible_collections.webstack.aws.plugins.module_utils._engine import Desired, Ref, Unknown
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Desired, Ref, Unknown, not_found
 from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec
 from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError, in_range
 from ansible_collections.webstack.aws.plugins.module_utils._kinds import s3
@@ -267,7 +267,9 @@ class StaticAssetsLayer(LayerSpec):
         compared by the MD5 this module stores in its metadata (one HeadObject), and kept when it matches."""
         try:
             head = ctx.call("s3", "head_object", Bucket=ctx.shared["assets_bucket"], Key=key)
-        except ClientError:
+        except ClientError as exc:
+            if not not_found(exc, "404", "NoSuchKey", "NotFound"):
+                raise  # AccessDenied and the like fail the run: never a silent re-upload
             return None
         if (head.get("Metadata") or {}).get(s3.MD5_METADATA) == item["md5"]:
             return found.fields.get("etag")

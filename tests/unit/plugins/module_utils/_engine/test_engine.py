@@ -470,3 +470,17 @@ def test_a_resource_tagged_with_the_old_layer_name_is_migrated_by_one_tag_update
     assert [(c.action, c.id) for c in plan.changes] == [(DELETE, "g-1")]
     gone.apply(plan, {})
     assert sorted(store.items) == ["g-2", "g-3"]  # another environment's and another layer's are left alone
+
+
+def test_not_found_matches_only_the_named_codes():
+    import botocore.exceptions
+
+    from ansible_collections.webstack.aws.plugins.module_utils._engine import not_found
+
+    def error(code):
+        return botocore.exceptions.ClientError({"Error": {"Code": code, "Message": "m"}}, "Op")
+
+    assert not_found(error("NoSuchBucket"), "NoSuchBucket", "404")
+    assert not not_found(error("AccessDenied"), "NoSuchBucket", "404")
+    assert not not_found(error("NoSuchBucket"))  # no codes: nothing is "not found"
+    assert not not_found(ValueError("NoSuchBucket"), "NoSuchBucket")

@@ -251,6 +251,14 @@ class Kind:
         retire a replaced resource only once its successor is in service."""
 
 
+def dig(answer, path):
+    """The list at a dotted ``path`` of an answer (``[]`` where any part is missing)."""
+    value = answer
+    for part in path.split("."):
+        value = (value or {}).get(part)
+    return value or []
+
+
 def tag_list(tags):
     """A dict of tags in AWS's shape, [{"Key": k, "Value": v}, ...], sorted by key."""
     return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
@@ -343,6 +351,7 @@ class Context:
         user_tags=None,
         sleep=time.sleep,
         clock=time.monotonic,
+        retry=None,
     ):
         self.environment = environment
         self.layer = layer
@@ -354,22 +363,42 @@ class Context:
         self.user_tags = user_tags
         self.sleep = sleep
         self.clock = clock
+        # AWSRetry's decorator when the clients came from AnsibleAWSModule (their calls then take aws_retry=True);
+        # None for plain clients (unit tests, Stubber)
+        self.retry = retry
         self.shared = {}  # what one kind's read leaves for another (e.g. route table associations)
         self.applied = []  # "create subnet public-a" ... in the order done
 
     def call(self, service, operation, **params):
         """One AWS call, retried with jittered backoff when the client came from AnsibleAWSModule."""
         client = self.clients[service]
-        if getattr(client, "_webstack_retry", False):
+        if self.retry is not None:
             params["aws_retry"] = True
         return getattr(client, operation)(**params)
 
-    def describe(self, service, operation, result_key, **params):
-        """Every page of a Describe/List call, concatenated (NextToken pagination)."""
+    def paginate(self, service, operation, result_key, **params):
+        """Every item of a paged Describe/List call, concatenated: one call per page, with boto3's paginator for
+        the operation (whatever its token: NextToken, Marker, IsTruncated, a token inside the answer's list);
+        where boto3 has none, NextToken pagination.  ``result_key``: where the items are, dotted for a nested
+        list (``DistributionList.Items``).  The whole listing is retried when a page is throttled."""
+        client = self.clients[service]
+        can_paginate = getattr(client, "can_paginate", None)
+        if can_paginate is None or not can_paginate(operation):
+            return self._next_token_pages(service, operation, result_key, params)
+
+        def listing():
+            items = []
+            for page in client.get_paginator(operation).paginate(**params):
+                items.extend(dig(page, result_key))
+            return items
+
+        return self.retry(listing)() if self.retry is not None else listing()
+
+    def _next_token_pages(self, service, operation, result_key, params):
         items = []
         while True:
             page = self.call(service, operation, **params)
-            items.extend(page.get(result_key, []))
+            items.extend(dig(page, result_key))
             token = page.get("NextToken")
             if not token:
                 return items

@@ -139,7 +139,7 @@ class Certificate(Kind):
     def read(self, ctx):
         self.zone = self.find_zone(ctx)
         ctx.shared["certificate_zone"] = self.zone
-        summaries = ctx.describe(
+        summaries = ctx.paginate(
             "acm", "list_certificates", "CertificateSummaryList", Includes={"keyTypes": list(KEY_TYPES)}
         )
         ctx.shared["certificate_summaries"] = summaries

@@ -152,7 +152,7 @@ class AutoScalingGroup(Kind):
     def read(self, ctx):
         # The group is named after the environment: one call by name, kept only if its tags say it is ours.
         found = []
-        for group in ctx.describe(
+        for group in ctx.paginate(
             "autoscaling", "describe_auto_scaling_groups", "AutoScalingGroups", AutoScalingGroupNames=[ctx.environment]
         ):
             tags = dict((t["Key"], t["Value"]) for t in group.get("Tags") or [])
@@ -378,7 +378,7 @@ class ScalingPolicy(Kind):
     def read(self, ctx):
         prefix = ctx.environment + "-"
         found = []
-        for policy in ctx.describe(
+        for policy in ctx.paginate(
             "autoscaling", "describe_policies", "ScalingPolicies", AutoScalingGroupName=ctx.environment
         ):
             if not policy["PolicyName"].startswith(prefix):

@@ -67,27 +67,19 @@ def quantity(values):
     return result
 
 
-def marker_pages(ctx, operation, container, **params):
-    """Every item of a CloudFront List call (Marker / NextMarker inside the answer's list)."""
-    found = []
-    while True:
-        answer = ctx.call("cloudfront", operation, **params).get(container) or {}
-        found.extend(answer.get("Items") or [])
-        if not answer.get("IsTruncated") or not answer.get("NextMarker"):
-            return found
-        params["Marker"] = answer["NextMarker"]
-
-
 class OriginAccessControl(Kind):
     """The Origin Access Control the distribution signs its requests to the bucket with (SigV4, always)."""
 
     name = "origin_access_control"
+    create_only = ("name",)
     updatable = ("description", "signing_protocol", "signing_behavior", "origin_type")
 
     def read(self, ctx):
         wanted = oac_name(ctx.environment)
         found = []
-        for item in marker_pages(ctx, "list_origin_access_controls", "OriginAccessControlList", MaxItems="100"):
+        for item in ctx.paginate(
+            "cloudfront", "list_origin_access_controls", "OriginAccessControlList.Items", MaxItems="100"
+        ):
             if item.get("Name") != wanted:
                 continue
             fields = {
@@ -294,7 +286,7 @@ class Distribution(Kind):
     def read(self, ctx):
         comment = distribution_comment(ctx.environment)
         found = []
-        for item in marker_pages(ctx, "list_distributions", "DistributionList", MaxItems="100"):
+        for item in ctx.paginate("cloudfront", "list_distributions", "DistributionList.Items", MaxItems="100"):
             if item.get("Comment") != comment:
                 continue
             answer = ctx.call("cloudfront", "list_tags_for_resource", Resource=item["ARN"])

@@ -44,18 +44,6 @@ TG_ATTRIBUTE_DEFAULTS = {"deregistration_delay": 300, "stickiness": False, "stic
 REDIRECT_DEFAULTS = {"Host": "#{host}", "Path": "/#{path}", "Query": "#{query}"}
 
 
-def pages(ctx, operation, result_key, **params):
-    """Every page of an ELBv2 Describe call (Marker / NextMarker pagination)."""
-    items = []
-    while True:
-        page = ctx.call("elbv2", operation, **params)
-        items.extend(page.get(result_key, []))
-        marker = page.get("NextMarker")
-        if not marker:
-            return items
-        params["Marker"] = marker
-
-
 def arn_dimension(arn):
     """The CloudWatch dimension in an ARN: ``app/<name>/<id>`` (load balancer), ``targetgroup/<name>/<id>``."""
     if not arn:
@@ -292,14 +280,16 @@ def load(ctx):
                 raise
     listeners, rules = [], []
     for balancer in balancers:
-        listeners.extend(pages(ctx, "describe_listeners", "Listeners", LoadBalancerArn=balancer["LoadBalancerArn"]))
+        listeners.extend(
+            ctx.paginate("elbv2", "describe_listeners", "Listeners", LoadBalancerArn=balancer["LoadBalancerArn"])
+        )
     for listener in listeners:
-        for rule in pages(ctx, "describe_rules", "Rules", ListenerArn=listener["ListenerArn"]):
+        for rule in ctx.paginate("elbv2", "describe_rules", "Rules", ListenerArn=listener["ListenerArn"]):
             if not rule.get("IsDefault"):
                 rules.append(dict(rule, ListenerArn=listener["ListenerArn"]))
     groups = [
         tg
-        for tg in pages(ctx, "describe_target_groups", "TargetGroups", PageSize=400)
+        for tg in ctx.paginate("elbv2", "describe_target_groups", "TargetGroups", PageSize=400)
         if tg["TargetGroupName"].startswith(env + "-")
     ]
     arns = [b["LoadBalancerArn"] for b in balancers] + [g["TargetGroupArn"] for g in groups]

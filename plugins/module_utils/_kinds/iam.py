@@ -135,17 +135,6 @@ def policies_equal(before, after):
     return normalise_policy(before, fold_case=True) == normalise_policy(after, fold_case=True)
 
 
-def iam_list(ctx, operation, result_key, **params):
-    """Every page of an IAM List call (IAM pages with Marker / IsTruncated, not NextToken)."""
-    items = []
-    while True:
-        page = ctx.call("iam", operation, **params)
-        items.extend(page.get(result_key, []))
-        if not page.get("IsTruncated") or not page.get("Marker"):
-            return items
-        params["Marker"] = page["Marker"]
-
-
 def _key_for(ctx, name, tags):
     key = tags.get(TAG_RESOURCE)
     if key:
@@ -159,22 +148,22 @@ class Role(Kind):
 
     name = "iam_role"
     unordered = ("managed_policy_arns",)
-    create_only = ("path",)
+    create_only = ("role_name", "path")
     updatable = ("assume_role_policy", "description", "inline_policies", "managed_policy_arns", "permissions_boundary")
 
     def read(self, ctx):
         found = []
-        for listed in iam_list(ctx, "list_roles", "Roles", PathPrefix=path_for(ctx.environment)):
+        for listed in ctx.paginate("iam", "list_roles", "Roles", PathPrefix=path_for(ctx.environment)):
             role = ctx.call("iam", "get_role", RoleName=listed["RoleName"])["Role"]
             tags = tag_dict(role.get("Tags"))
             if not owned(ctx, tags, adopt_untagged=True):  # the path says whose it is
                 continue
             name = role["RoleName"]
             inline = {}
-            for policy_name in iam_list(ctx, "list_role_policies", "PolicyNames", RoleName=name):
+            for policy_name in ctx.paginate("iam", "list_role_policies", "PolicyNames", RoleName=name):
                 answer = ctx.call("iam", "get_role_policy", RoleName=name, PolicyName=policy_name)
                 inline[policy_name] = normalise_policy(answer["PolicyDocument"])
-            attached = iam_list(ctx, "list_attached_role_policies", "AttachedPolicies", RoleName=name)
+            attached = ctx.paginate("iam", "list_attached_role_policies", "AttachedPolicies", RoleName=name)
             fields = {
                 "role_name": name,
                 "path": role["Path"],
@@ -259,7 +248,7 @@ class Role(Kind):
     def delete(self, ctx, current):
         name = current.id
         # A role still in an instance profile (one made by hand, say) cannot be deleted.
-        for profile in iam_list(ctx, "list_instance_profiles_for_role", "InstanceProfiles", RoleName=name):
+        for profile in ctx.paginate("iam", "list_instance_profiles_for_role", "InstanceProfiles", RoleName=name):
             ctx.call(
                 "iam",
                 "remove_role_from_instance_profile",
@@ -283,12 +272,12 @@ class InstanceProfile(Kind):
     """An instance profile holding one role.  Waited for until IAM shows the role in it."""
 
     name = "instance_profile"
-    create_only = ("path",)
+    create_only = ("instance_profile_name", "path")
     updatable = ("role_name",)
 
     def read(self, ctx):
         found = []
-        listed = iam_list(ctx, "list_instance_profiles", "InstanceProfiles", PathPrefix=path_for(ctx.environment))
+        listed = ctx.paginate("iam", "list_instance_profiles", "InstanceProfiles", PathPrefix=path_for(ctx.environment))
         for item in listed:
             profile = ctx.call("iam", "get_instance_profile", InstanceProfileName=item["InstanceProfileName"])
             profile = profile["InstanceProfile"]

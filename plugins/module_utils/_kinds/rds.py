@@ -92,18 +92,6 @@ PROTECTED = (
 )
 
 
-def pages(ctx, operation, result_key, **params):
-    """Every page of an RDS Describe call (RDS pages with Marker, not NextToken)."""
-    items = []
-    while True:
-        page = ctx.call(SERVICE, operation, **params)
-        items.extend(page.get(result_key, []))
-        marker = page.get("Marker")
-        if not marker:
-            return items
-        params["Marker"] = marker
-
-
 def list_tags(ctx, arn):
     return tag_dict(ctx.call(SERVICE, "list_tags_for_resource", ResourceName=arn).get("TagList"))
 
@@ -260,7 +248,9 @@ class SubnetGroup(Kind):
 
     def read(self, ctx):
         try:
-            groups = pages(ctx, "describe_db_subnet_groups", "DBSubnetGroups", DBSubnetGroupName=ctx.environment)
+            groups = ctx.paginate(
+                SERVICE, "describe_db_subnet_groups", "DBSubnetGroups", DBSubnetGroupName=ctx.environment
+            )
         except ClientError as exc:
             if not not_found(exc, "DBSubnetGroupNotFoundFault"):
                 raise
@@ -332,7 +322,7 @@ class ParameterGroup(Kind):
     def read(self, ctx):
         pattern = re.compile(r"^%s-(%s\d+(\.\d+)?)$" % (re.escape(ctx.environment), ENGINE))
         found = []
-        for group in pages(ctx, "describe_db_parameter_groups", "DBParameterGroups"):
+        for group in ctx.paginate(SERVICE, "describe_db_parameter_groups", "DBParameterGroups"):
             match = pattern.match(group["DBParameterGroupName"])
             if not match:
                 continue
@@ -341,8 +331,8 @@ class ParameterGroup(Kind):
                 ctx.shared.setdefault("rds_foreign", []).append("DB parameter group %s" % group["DBParameterGroupName"])
                 continue
             parameters, apply_types = {}, {}
-            for item in pages(
-                ctx,
+            for item in ctx.paginate(
+                SERVICE,
                 "describe_db_parameters",
                 "Parameters",
                 DBParameterGroupName=group["DBParameterGroupName"],
@@ -407,7 +397,7 @@ class ParameterGroup(Kind):
         """Name -> ApplyType (static / dynamic) of every parameter of the group: read only when a parameter is
         set for the first time (its apply method depends on it)."""
         found = {}
-        for item in pages(ctx, "describe_db_parameters", "Parameters", DBParameterGroupName=group_name):
+        for item in ctx.paginate(SERVICE, "describe_db_parameters", "Parameters", DBParameterGroupName=group_name):
             if item.get("ApplyType"):
                 found[item["ParameterName"]] = item["ApplyType"]
         return found

@@ -207,13 +207,7 @@ def zones_named(ctx, domain):
 
 
 def all_zones(ctx):
-    zones, params = [], {}
-    while True:
-        page = ctx.call("route53", "list_hosted_zones", **params)
-        zones.extend(page.get("HostedZones", []))
-        if not page.get("IsTruncated"):
-            return zones
-        params["Marker"] = page["NextMarker"]
+    return ctx.paginate("route53", "list_hosted_zones", "HostedZones")
 
 
 def longest_zone(ctx, name):
@@ -382,18 +376,7 @@ def read_records(ctx, zone_id):
     cache = ctx.shared.setdefault("route53_zones", {})
     if zone_id in cache:
         return cache[zone_id]
-    rrsets, params = [], {"HostedZoneId": zone_id}
-    while True:
-        page = ctx.call("route53", "list_resource_record_sets", **params)
-        rrsets.extend(page.get("ResourceRecordSets", []))
-        if not page.get("IsTruncated"):
-            break
-        params["StartRecordName"] = page["NextRecordName"]
-        params["StartRecordType"] = page["NextRecordType"]
-        if page.get("NextRecordIdentifier"):
-            params["StartRecordIdentifier"] = page["NextRecordIdentifier"]
-        else:
-            params.pop("StartRecordIdentifier", None)
+    rrsets = ctx.paginate("route53", "list_resource_record_sets", "ResourceRecordSets", HostedZoneId=zone_id)
     cache[zone_id] = ZoneRecords(zone_id, rrsets)
     return cache[zone_id]
 
@@ -499,6 +482,7 @@ class RecordSet(Kind):
     blue/green swap), never create or delete."""
 
     name = "record"
+    create_only = ("name", "type")
     updatable = ("ttl", "values", "alias")
 
     def __init__(self, scope=None, peers=()):

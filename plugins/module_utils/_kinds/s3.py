@@ -359,6 +359,7 @@ class Bucket(Kind):
     """The private bucket.  Every setting is read and converged on its own; only what differs is put."""
 
     name = "bucket"
+    create_only = ("name",)
     updatable = ("versioning", "encryption", "public_access_block", "ownership", "lifecycle")
 
     def __init__(self, bucket=None):
@@ -514,6 +515,7 @@ class BucketPolicy(Kind):
     """The bucket policy that admits only the distribution; compared as parsed, normalised JSON."""
 
     name = "bucket_policy"
+    create_only = ("bucket",)
     updatable = ("policy",)
 
     def read(self, ctx):
@@ -567,17 +569,11 @@ class Asset(Kind):
             return []
         name = ctx.shared["assets_bucket"]
         found = []
-        params = {"Bucket": name, "MaxKeys": 1000}
-        while True:
-            page = ctx.call("s3", "list_objects_v2", **params)
-            for item in page.get("Contents") or []:
-                if item["Key"] in self.files or self.delete_stale:
-                    fields = {"etag": (item.get("ETag") or "").strip('"'), "size": item.get("Size")}
-                    found.append(Current(item["Key"], item["Key"], fields, {}, item))
-            token = page.get("NextContinuationToken")
-            if not page.get("IsTruncated") or not token:
-                return found
-            params["ContinuationToken"] = token
+        for item in ctx.paginate("s3", "list_objects_v2", "Contents", Bucket=name, MaxKeys=1000):
+            if item["Key"] in self.files or self.delete_stale:
+                fields = {"etag": (item.get("ETag") or "").strip('"'), "size": item.get("Size")}
+                found.append(Current(item["Key"], item["Key"], fields, {}, item))
+        return found
 
     def equal(self, field, before, after):
         if field in ("content_type", "cache_control") and before is None:

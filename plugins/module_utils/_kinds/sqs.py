@@ -310,7 +310,7 @@ class SqsQueue(Kind):
         prefix = ctx.environment + "-"
         adoptable = dict((name, key) for key, name in self.names.items())
         found = []
-        urls = ctx.describe(SERVICE, "list_queues", "QueueUrls", QueueNamePrefix=prefix, MaxResults=1000)
+        urls = ctx.paginate(SERVICE, "list_queues", "QueueUrls", QueueNamePrefix=prefix, MaxResults=1000)
         for url in sorted(urls):
             name = queue_name_from_url(url)
             if not name.startswith(prefix):

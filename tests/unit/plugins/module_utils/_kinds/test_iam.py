@@ -263,8 +263,8 @@ def test_stubber_iam_lists_page_with_marker():
         "list_role_policies", {"PolicyNames": ["b"], "IsTruncated": False}, {"RoleName": "r", "Marker": "m1"}
     )
     with stub:
-        names = iam.iam_list(
-            Context("shop", "instance_profile", clients={"iam": client}),
+        names = Context("shop", "instance_profile", clients={"iam": client}).paginate(
+            "iam",
             "list_role_policies",
             "PolicyNames",
             RoleName="r",

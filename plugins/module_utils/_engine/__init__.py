@@ -191,7 +191,9 @@ class Kind:
     """One AWS resource type of a layer.  Subclasses override read / create / update / delete.
 
     ``create_only``: fields that cannot change in place (a change means replacement).
-    ``updatable``: fields an update can change.  Everything else in ``fields`` is informative.
+    ``updatable``: fields an update can change.  A desired field in neither list that differs from what the
+    read found is a planning error naming the kind and the field (the kind cannot converge it): declare every
+    field a layer may change in one of the two.
     ``unordered``: list fields whose order does not matter (ids of subnets, security groups ...).
     """
 
@@ -516,6 +518,12 @@ class Engine:
                     diffs[field] = (before, value)
                     if field in kind.create_only:
                         reasons.append(field)
+                    elif field not in kind.updatable:
+                        raise EngineError(
+                            "internal: %s %s: field %s differs (%r -> %r) but %s declares it neither create-only "
+                            "nor updatable, so no change can converge it"
+                            % (kind.name, key, field, render(before), render(value), type(kind).__name__)
+                        )
                 _add, remove, after_tags = tag_changes(have.tags, want.tags, self.ctx.purge_tags)
                 if reasons:
                     all_fields = dict((f, (have.fields.get(f), v)) for f, v in fields.items())

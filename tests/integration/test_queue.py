@@ -233,7 +233,9 @@ def test_dead_letter_sources_accepted_at_creation(emulator, clean):
     assert run_task(emulator, "queue", args).plan == []
     opened = run_task(emulator, "queue", dict(args, restrict_dead_letter_sources=False))
     assert opened.actions() == [("update", "sqs_queue", "dead-letter")]
-    assert json.loads(attributes(aws, "qt-worker-dead-letter")["RedriveAllowPolicy"]) == {"redrivePermission": "allowAll"}
+    assert json.loads(attributes(aws, "qt-worker-dead-letter")["RedriveAllowPolicy"]) == {
+        "redrivePermission": "allowAll"
+    }
 
 
 def test_other_environment_with_the_same_prefix_is_untouched(emulator, clean):

@@ -368,7 +368,8 @@ class Context:
         # AWSRetry's decorator when the clients came from AnsibleAWSModule (their calls then take aws_retry=True);
         # None for plain clients (unit tests, Stubber)
         self.retry = retry
-        self.shared = {}  # what one kind's read leaves for another (e.g. route table associations)
+        self.created = {}  # (kind, key) -> what the create answered (see remember)
+        self._states = {}  # state class -> its one instance in this run (see state)
         self.applied = []  # "create subnet public-a" ... in the order done
 
     def call(self, service, operation, **params):
@@ -416,13 +417,22 @@ class Context:
                 return None
             raise
 
+    def state(self, cls):
+        """The run's one instance of ``cls``: a dataclass a kinds module declares for what its kinds (and its
+        layer) pass each other during one run (a read's cache, what a create learnt).  Typed fields, found by
+        class -- no string-keyed side channel."""
+        found = self._states.get(cls)
+        if found is None:
+            found = self._states[cls] = cls()
+        return found
+
     def remember(self, kind, key, description):
         """Keep what a create returned (an ARN, a DNS name...) for the layer's outputs."""
-        self.shared.setdefault("created", {})[(kind, key)] = description
+        self.created[(kind, key)] = description
 
     def description(self, kind, key, current=None):
         """What AWS said of a resource: the create's answer if it was made in this run, else its read."""
-        made = self.shared.get("created", {}).get((kind, key))
+        made = self.created.get((kind, key))
         if made is not None:
             return made
         found = (current or {}).get(kind, {}).get(key)

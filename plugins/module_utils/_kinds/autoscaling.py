@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     TAG_RESOURCE,
     Current,
@@ -475,6 +477,13 @@ def refresh_failure(refresh):
     return message
 
 
+@dataclasses.dataclass
+class RefreshState:
+    """Instance refresh id -> its Auto Scaling group, for the refreshes started in this run."""
+
+    refresh_groups: dict = dataclasses.field(default_factory=dict)
+
+
 class InstanceRefresh(Kind):
     """A rolling replacement of the group's instances after a launch template change (planned, never read)."""
 
@@ -508,12 +517,12 @@ class InstanceRefresh(Kind):
             Preferences=preferences,
         )
         refresh_id = answer["InstanceRefreshId"]
-        ctx.shared.setdefault("refresh_groups", {})[refresh_id] = fields["auto_scaling_group_name"]
+        ctx.state(RefreshState).refresh_groups[refresh_id] = fields["auto_scaling_group_name"]
         ctx.remember(self.name, key, {"InstanceRefreshId": refresh_id, "Status": "Pending"})
         return refresh_id
 
     def wait_created(self, ctx, ids):
-        groups = ctx.shared.get("refresh_groups", {})
+        groups = ctx.state(RefreshState).refresh_groups
 
         def pending():
             still = []

@@ -12,6 +12,7 @@ its name, ``<environment>-assets``, in one ListOriginAccessControls (per 100).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from urllib.parse import quote
 
@@ -28,6 +29,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     error_code,
     owned,
 )
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.s3 import AssetsState
 
 OAC_KEY = "origin_access_control"
 MAX_INVALIDATION_PATHS = 15  # past these, one "/*" (paths beyond the first 1000 a month are charged)
@@ -65,6 +67,15 @@ def quantity(values):
     if values:
         result["Items"] = values
     return result
+
+
+@dataclasses.dataclass
+class DistributionState:
+    """What the distribution kind learns during a run."""
+
+    found: dict = dataclasses.field(default_factory=dict)  # ARN -> raw, of the distributions the read found
+    status: dict = dataclasses.field(default_factory=dict)  # ARN -> last status seen while waiting
+    invalidation: str | None = None  # the id of the invalidation this run made
 
 
 class OriginAccessControl(Kind):
@@ -300,7 +311,7 @@ class Distribution(Kind):
             found.append(
                 Current(DISTRIBUTION_KEY, item["ARN"], distribution_fields(got["DistributionConfig"]), tags, raw)
             )
-        ctx.shared["distributions_found"] = dict((c.id, c.raw) for c in found)
+        ctx.state(DistributionState).found = dict((c.id, c.raw) for c in found)
         return found
 
     def equal(self, field, before, after):
@@ -342,7 +353,7 @@ class Distribution(Kind):
 
     def wait_deployed(self, ctx, arns):
         """Poll GetDistribution until every distribution is Deployed (CloudFront takes minutes)."""
-        status = ctx.shared.setdefault("distribution_status", {})
+        status = ctx.state(DistributionState).status
 
         def pending():
             still = []
@@ -359,8 +370,9 @@ class Distribution(Kind):
         """Once the objects are uploaded (or deleted): one CreateInvalidation of their paths, on the distribution
         that was there before the run and still is (a new one has nothing cached).  Not an entry of the plan: the
         result's ``invalidation_id`` reports it."""
-        done = list(ctx.shared.get("assets_uploaded", [])) + list(ctx.shared.get("assets_deleted", []))
-        serving = [arn for arn in ctx.shared.get("distributions_found", {}) if arn not in self.deleted]
+        assets = ctx.state(AssetsState)
+        done = list(assets.uploaded) + list(assets.deleted)
+        serving = [arn for arn in ctx.state(DistributionState).found if arn not in self.deleted]
         if not (self.invalidate and done and len(serving) == 1):
             return
         paths = invalidation_paths(done, self.root_object)
@@ -373,7 +385,7 @@ class Distribution(Kind):
                 "CallerReference": "webstack-%s-%d" % (ctx.environment, int(time.time() * 1000)),
             },
         )
-        ctx.shared["assets_invalidation"] = answer["Invalidation"]["Id"]
+        ctx.state(DistributionState).invalidation = answer["Invalidation"]["Id"]
 
     def set_tags(self, ctx, current, add, remove):
         if add:

@@ -15,6 +15,8 @@ EvaluationPeriods and TreatMissingData to ``missing``.
 
 from __future__ import annotations
 
+import dataclasses
+
 from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     TAG_ENVIRONMENT,
     TAG_RESOURCE,
@@ -47,12 +49,20 @@ ALARM_FIELDS = (
 )
 
 
+@dataclasses.dataclass
+class TaggingState:
+    """ARN -> tags of the environment's alarms and topics (one GetResources listing per run), None until read."""
+
+    tagged: dict | None = None
+
+
 def tagged(ctx):
     """ARN -> tags of the environment's alarms and topics, in one GetResources call (cached for the run).
     None when no tagging client was given (then each candidate's tags are read on their own)."""
     if TAGGING not in ctx.clients:
         return None
-    cache = ctx.shared.get("tagged")
+    state = ctx.state(TaggingState)
+    cache = state.tagged
     if cache is None:
         cache = {}
         for item in ctx.paginate(
@@ -63,7 +73,7 @@ def tagged(ctx):
             ResourceTypeFilters=["cloudwatch:alarm", "sns:topic"],
         ):
             cache[item["ResourceARN"]] = tag_dict(item.get("Tags"))
-        ctx.shared["tagged"] = cache
+        state.tagged = cache
     return cache
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import uuid
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import (
@@ -55,6 +56,15 @@ def client_token():
     """A fresh token per create: botocore's own retries of that one call reuse it (no duplicate),
     and a later run finds what an interrupted create made by its tags instead."""
     return uuid.uuid4().hex
+
+
+@dataclasses.dataclass
+class NetworkState:
+    """What the network kinds pass each other during a run."""
+
+    public_ips: dict = dataclasses.field(default_factory=dict)  # allocation id -> public IP, of the addresses made now
+    # subnet id -> association id (route table read)
+    route_table_associations: dict = dataclasses.field(default_factory=dict)
 
 
 class Ec2Kind(Kind):
@@ -209,7 +219,7 @@ class ElasticIp(Ec2Kind):
         answer = ctx.call(
             "ec2", "allocate_address", Domain="vpc", TagSpecifications=tag_specifications("elastic-ip", tags)
         )
-        ctx.shared.setdefault("public_ips", {})[answer["AllocationId"]] = answer.get("PublicIp")
+        ctx.state(NetworkState).public_ips[answer["AllocationId"]] = answer.get("PublicIp")
         return answer["AllocationId"]
 
     def delete(self, ctx, current):
@@ -285,7 +295,7 @@ class RouteTable(Ec2Kind):
 
     def read(self, ctx):
         found = []
-        associations = ctx.shared.setdefault("route_table_associations", {})
+        associations = ctx.state(NetworkState).route_table_associations
         for table in ctx.paginate("ec2", "describe_route_tables", "RouteTables", Filters=layer_filters(ctx)):
             routes = {}
             for route in table.get("Routes", []):
@@ -320,7 +330,7 @@ class RouteTable(Ec2Kind):
         return {"GatewayId": target}
 
     def update(self, ctx, current, fields, changed):
-        associations = ctx.shared.setdefault("route_table_associations", {})
+        associations = ctx.state(NetworkState).route_table_associations
         if "routes" in changed:
             have, want = current.fields.get("routes") or {}, fields.get("routes") or {}
             for destination in sorted(set(have) - set(want)):
@@ -360,7 +370,7 @@ class RouteTable(Ec2Kind):
                     associations[subnet_id] = answer["AssociationId"]
 
     def delete(self, ctx, current):
-        associations = ctx.shared.setdefault("route_table_associations", {})
+        associations = ctx.state(NetworkState).route_table_associations
         for subnet_id in current.fields.get("subnet_ids") or []:
             association = associations.get(subnet_id)
             if association:

@@ -15,6 +15,7 @@ run after ``apply_immediately=false`` is a no-op.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 try:
@@ -66,6 +67,14 @@ def final_snapshot_name(environment, now=None):
     return "%s-final-%s" % (environment, now.strftime("%Y%m%d%H%M%S"))
 
 
+@dataclasses.dataclass
+class CacheState:
+    """Names this layer would use that another owner's resources hold (found by the reads)."""
+
+    foreign_group: str | None = None
+    foreign_subnet_group: str | None = None
+
+
 class CacheSubnetGroup(Kind):
     """The cache subnet group ``<environment>`` (the network layer's database subnets)."""
 
@@ -87,7 +96,7 @@ class CacheSubnetGroup(Kind):
         for group in groups:
             tags = read_tags(ctx, group["ARN"])
             if not owned(ctx, tags):
-                ctx.shared["elasticache_foreign_subnet_group"] = group["CacheSubnetGroupName"]
+                ctx.state(CacheState).foreign_subnet_group = group["CacheSubnetGroupName"]
                 continue
             fields = {
                 "name": group["CacheSubnetGroupName"],
@@ -278,7 +287,7 @@ class ReplicationGroup(Kind):
             return []
         tags = read_tags(ctx, group["ARN"])
         if not owned(ctx, tags):
-            ctx.shared["elasticache_foreign_group"] = group["ReplicationGroupId"]
+            ctx.state(CacheState).foreign_group = group["ReplicationGroupId"]
             return []
         cluster = None
         cluster_id = primary_cluster_id(group)

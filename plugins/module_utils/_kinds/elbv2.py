@@ -15,6 +15,7 @@ with the environment's tags.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 
@@ -264,10 +265,20 @@ def referenced_target_groups(data):
     return found
 
 
+@dataclasses.dataclass
+class Elbv2State:
+    """The one read of the environment's load balancing resources (see ``load``), and the rule priority moves
+    the layer planned ({rule ARN: (listener ARN, priority)}, applied once by the rule kind)."""
+
+    snapshot: dict | None = None
+    rule_moves: dict | None = None
+
+
 # -- the shared read -------------------------------------------------------------------------------
 def load(ctx):
     """Read everything of the environment once (see the module docstring); every kind reads from this."""
-    cached = ctx.shared.get("elbv2")
+    state = ctx.state(Elbv2State)
+    cached = state.snapshot
     if cached is not None:
         return cached
     env = ctx.environment
@@ -327,7 +338,7 @@ def load(ctx):
         "tg_attributes": tg_attrs,
         "priorities": priorities,  # listener ARN -> rule ARN -> priority, kept current by the rule kind
     }
-    ctx.shared["elbv2"] = cached
+    state.snapshot = cached
     return cached
 
 
@@ -674,9 +685,10 @@ class ListenerRule(Elbv2Kind):
         return found
 
     def _reorder(self, ctx):
-        """Move every kept rule to its new priority, once per run (``ctx.shared['elbv2_rule_moves']``:
+        """Move every kept rule to its new priority, once per run (``Elbv2State.rule_moves``:
         {rule ARN: (listener ARN, priority)}, planned by the layer)."""
-        moves = ctx.shared.pop("elbv2_rule_moves", None)
+        state = ctx.state(Elbv2State)
+        moves, state.rule_moves = state.rule_moves, None
         if not moves:
             return
         priorities = load(ctx)["priorities"]

@@ -12,6 +12,7 @@ order, single strings versus lists, action case and whitespace never make a chan
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from urllib.parse import unquote
 
@@ -141,6 +142,13 @@ def _key_for(ctx, name, tags):
         return key
     prefix = ctx.environment + "-"
     return name[len(prefix) :] if name.startswith(prefix) else name
+
+
+@dataclasses.dataclass
+class ProfileState:
+    """Instance profile name -> the role it was given in this run (what wait_created expects to see)."""
+
+    profile_roles: dict = dataclasses.field(default_factory=dict)
 
 
 class Role(Kind):
@@ -306,7 +314,7 @@ class InstanceProfile(Kind):
         name = profile["InstanceProfileName"]
         if fields.get("role_name"):
             ctx.call("iam", "add_role_to_instance_profile", InstanceProfileName=name, RoleName=fields["role_name"])
-        ctx.shared.setdefault("profile_roles", {})[name] = fields.get("role_name")
+        ctx.state(ProfileState).profile_roles[name] = fields.get("role_name")
         return name
 
     def update(self, ctx, current, fields, changed):
@@ -321,13 +329,13 @@ class InstanceProfile(Kind):
         if fields.get("role_name"):
             ctx.call("iam", "add_role_to_instance_profile", InstanceProfileName=name, RoleName=fields["role_name"])
             if ctx.wait:
-                ctx.shared.setdefault("profile_roles", {})[name] = fields["role_name"]
+                ctx.state(ProfileState).profile_roles[name] = fields["role_name"]
                 self.wait_created(ctx, [name])
 
     def wait_created(self, ctx, ids):
         """IAM is eventually consistent: wait until GetInstanceProfile shows the role in each new profile,
         so the launch template that uses it next does not fail on a profile IAM does not know yet."""
-        expected = ctx.shared.get("profile_roles", {})
+        expected = ctx.state(ProfileState).profile_roles
 
         def pending():
             still = []

@@ -15,6 +15,7 @@ maintenance window (``apply_immediately=false``) is already asked for, so a seco
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 
@@ -239,6 +240,15 @@ def final_snapshot_name(environment, now=None):
     return "%s-final-%s" % (environment, now.strftime("%Y%m%d%H%M%S"))
 
 
+@dataclasses.dataclass
+class RdsState:
+    """What the RDS kinds learn during a run: names held by resources this layer did not make ("DB subnet group
+    x", ...: a create under them is refused), and the final snapshot a delete asked for."""
+
+    foreign: list = dataclasses.field(default_factory=list)
+    final_snapshot: str | None = None
+
+
 class SubnetGroup(Kind):
     """The DB subnet group ``<environment>``: the database subnets of the network layer."""
 
@@ -259,7 +269,7 @@ class SubnetGroup(Kind):
         for group in groups:
             tags = list_tags(ctx, group["DBSubnetGroupArn"])
             if not owned(ctx, tags):
-                ctx.shared.setdefault("rds_foreign", []).append("DB subnet group %s" % group["DBSubnetGroupName"])
+                ctx.state(RdsState).foreign.append("DB subnet group %s" % group["DBSubnetGroupName"])
                 continue
             fields = {
                 "description": group.get("DBSubnetGroupDescription"),
@@ -299,7 +309,7 @@ class SubnetGroup(Kind):
 
 def refuse_foreign(ctx, what):
     """Fail before creating a resource whose name is taken by one this layer did not make."""
-    if what in ctx.shared.get("rds_foreign", []):
+    if what in ctx.state(RdsState).foreign:
         raise EngineError(
             "%s already exists but is not tagged webstack:environment=%s, webstack:layer=%s; this module does not "
             "take over resources it did not create. Rename or delete it, or choose another environment name."
@@ -328,7 +338,7 @@ class ParameterGroup(Kind):
                 continue
             tags = list_tags(ctx, group["DBParameterGroupArn"])
             if not owned(ctx, tags):
-                ctx.shared.setdefault("rds_foreign", []).append("DB parameter group %s" % group["DBParameterGroupName"])
+                ctx.state(RdsState).foreign.append("DB parameter group %s" % group["DBParameterGroupName"])
                 continue
             parameters, apply_types = {}, {}
             for item in ctx.paginate(
@@ -450,10 +460,8 @@ class DBInstance(Kind):
                 continue
             tags = tag_dict(instance.get("TagList"))
             if not owned(ctx, tags):
-                ctx.shared.setdefault("rds_foreign", []).append("DB instance %s" % ctx.environment)
+                ctx.state(RdsState).foreign.append("DB instance %s" % ctx.environment)
                 continue
-            if (instance.get("DBInstanceStatus") or "").lower() == "deleting":
-                ctx.shared["rds_deleting"] = True
             found.append(
                 Current(INSTANCE_KEY, instance["DBInstanceIdentifier"], instance_fields(instance), tags, instance)
             )
@@ -555,7 +563,7 @@ class DBInstance(Kind):
             is None
         ):
             return
-        ctx.shared["rds_final_snapshot"] = params.get("FinalDBSnapshotIdentifier")
+        ctx.state(RdsState).final_snapshot = params.get("FinalDBSnapshotIdentifier")
 
     def wait_created(self, ctx, ids):
         def pending():

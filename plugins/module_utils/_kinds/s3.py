@@ -13,6 +13,7 @@ The objects (``asset``) are read with ListObjectsV2 (one call per 1000 keys); th
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import ipaddress
 import json
@@ -336,11 +337,23 @@ def read_ownership(answer):
     return rules[0].get("ObjectOwnership") if rules else None
 
 
+@dataclasses.dataclass
+class AssetsState:
+    """What the static assets kinds pass each other during a run."""
+
+    account_id: str | None = None  # the caller's account (STS, once)
+    bucket: str | None = None  # the bucket's name
+    bucket_state: str = "missing"  # "missing", "ours" or "foreign: <why>" (the bucket read)
+    uploaded: list = dataclasses.field(default_factory=list)  # object keys put in this run
+    deleted: list = dataclasses.field(default_factory=list)  # object keys deleted in this run
+
+
 def account_id(ctx):
     """The caller's account (one STS GetCallerIdentity per run, only when needed)."""
-    if "account_id" not in ctx.shared:
-        ctx.shared["account_id"] = ctx.call("sts", "get_caller_identity")["Account"]
-    return ctx.shared["account_id"]
+    state = ctx.state(AssetsState)
+    if state.account_id is None:
+        state.account_id = ctx.call("sts", "get_caller_identity")["Account"]
+    return state.account_id
 
 
 def region_of(ctx):
@@ -350,9 +363,10 @@ def region_of(ctx):
 
 def bucket_name(ctx, given=None):
     """The bucket's name: the one given, else ``<environment>-assets-<account id>``."""
-    if "assets_bucket" not in ctx.shared:
-        ctx.shared["assets_bucket"] = given or default_bucket_name(ctx.environment, account_id(ctx))
-    return ctx.shared["assets_bucket"]
+    state = ctx.state(AssetsState)
+    if state.bucket is None:
+        state.bucket = given or default_bucket_name(ctx.environment, account_id(ctx))
+    return state.bucket
 
 
 class Bucket(Kind):
@@ -368,7 +382,7 @@ class Bucket(Kind):
 
     def read(self, ctx):
         name = bucket_name(ctx, self.bucket)
-        ctx.shared["assets_bucket_state"] = "missing"
+        ctx.state(AssetsState).bucket_state = "missing"
         try:
             tags = tag_dict(ctx.call("s3", "get_bucket_tagging", Bucket=name).get("TagSet"))
         except ClientError as exc:
@@ -377,13 +391,13 @@ class Bucket(Kind):
                 return []
             if not not_found(exc, "NoSuchTagSet"):
                 # another account's bucket answers AccessDenied: the layer fails naming the code
-                ctx.shared["assets_bucket_state"] = "foreign: %s" % code
+                ctx.state(AssetsState).bucket_state = "foreign: %s" % code
                 return []
             tags = {}
         if not owned(ctx, tags):
-            ctx.shared["assets_bucket_state"] = "foreign: not tagged %s=%s" % (TAG_ENVIRONMENT, ctx.environment)
+            ctx.state(AssetsState).bucket_state = "foreign: not tagged %s=%s" % (TAG_ENVIRONMENT, ctx.environment)
             return []
-        ctx.shared["assets_bucket_state"] = "ours"
+        ctx.state(AssetsState).bucket_state = "ours"
         versioning = ctx.call("s3", "get_bucket_versioning", Bucket=name).get("Status") or "Disabled"
         encryption = ctx.optional(
             "s3", "get_bucket_encryption", ("ServerSideEncryptionConfigurationNotFoundError",), Bucket=name
@@ -519,9 +533,9 @@ class BucketPolicy(Kind):
     updatable = ("policy",)
 
     def read(self, ctx):
-        if ctx.shared.get("assets_bucket_state") != "ours":
+        if ctx.state(AssetsState).bucket_state != "ours":
             return []
-        name = ctx.shared["assets_bucket"]
+        name = ctx.state(AssetsState).bucket
         answer = ctx.optional("s3", "get_bucket_policy", ("NoSuchBucketPolicy",), Bucket=name)
         if not answer or not answer.get("Policy"):
             return []
@@ -565,9 +579,9 @@ class Asset(Kind):
         self.doomed = []
 
     def read(self, ctx):
-        if self.files is None or ctx.shared.get("assets_bucket_state") != "ours":
+        if self.files is None or ctx.state(AssetsState).bucket_state != "ours":
             return []
-        name = ctx.shared["assets_bucket"]
+        name = ctx.state(AssetsState).bucket
         found = []
         for item in ctx.paginate("s3", "list_objects_v2", "Contents", Bucket=name, MaxKeys=1000):
             if item["Key"] in self.files or self.delete_stale:
@@ -593,7 +607,7 @@ class Asset(Kind):
             ctx.call(
                 "s3",
                 "put_object",
-                Bucket=ctx.shared["assets_bucket"],
+                Bucket=ctx.state(AssetsState).bucket,
                 Key=key,
                 Body=handle,
                 ContentType=item["content_type"],
@@ -601,7 +615,7 @@ class Asset(Kind):
                 ContentMD5=base64.b64encode(bytes.fromhex(item["md5"])).decode("ascii"),
                 Metadata={MD5_METADATA: item["md5"]},
             )
-        ctx.shared.setdefault("assets_uploaded", []).append(key)
+        ctx.state(AssetsState).uploaded.append(key)
 
     def set_tags(self, ctx, current, add, remove):
         """Objects are not tagged (their bucket is)."""
@@ -610,8 +624,8 @@ class Asset(Kind):
         self.doomed.append(current.key)  # deleted in batches by wait_deleted
 
     def wait_deleted(self, ctx, ids):
-        name = ctx.shared["assets_bucket"]
+        name = ctx.state(AssetsState).bucket
         doomed, self.doomed = self.doomed, []
         for start in range(0, len(doomed), DELETE_BATCH):
             delete_objects(ctx, name, [{"Key": key} for key in doomed[start : start + DELETE_BATCH]])
-        ctx.shared.setdefault("assets_deleted", []).extend(doomed)
+        ctx.state(AssetsState).deleted.extend(doomed)

@@ -25,6 +25,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._kinds.cloudfront imp
     MINIMUM_TLS,
     OAC_KEY,
     Distribution,
+    DistributionState,
     OriginAccessControl,
     distribution_comment,
     distribution_id,
@@ -148,8 +149,8 @@ class StaticAssetsLayer(LayerSpec):
 
     def desired(self, ctx, params, current):
         env = ctx.environment
-        state = ctx.shared.get("assets_bucket_state", "missing")
-        name = ctx.shared["assets_bucket"]
+        state = ctx.state(s3.AssetsState).bucket_state
+        name = ctx.state(s3.AssetsState).bucket
         if state.startswith("foreign"):
             raise ValidationError(
                 "bucket",
@@ -266,7 +267,7 @@ class StaticAssetsLayer(LayerSpec):
         """With SSE-KMS (or an unknown multipart part size) the ETag is not the MD5: a same-size object is then
         compared by the MD5 this module stores in its metadata (one HeadObject), and kept when it matches."""
         try:
-            head = ctx.call("s3", "head_object", Bucket=ctx.shared["assets_bucket"], Key=key)
+            head = ctx.call("s3", "head_object", Bucket=ctx.state(s3.AssetsState).bucket, Key=key)
         except ClientError as exc:
             if not not_found(exc, "404", "NoSuchKey", "NotFound"):
                 raise  # AccessDenied and the like fail the run: never a silent re-upload
@@ -276,10 +277,10 @@ class StaticAssetsLayer(LayerSpec):
         return None
 
     def outputs(self, ctx, params, ids, current):
-        name = ctx.shared.get("assets_bucket")
+        name = ctx.state(s3.AssetsState).bucket
         arn = ids.get("distribution", {}).get(DISTRIBUTION_KEY)
         described = (ctx.description("distribution", DISTRIBUTION_KEY, current) or {}) if arn else {}
-        status = ctx.shared.get("distribution_status", {}).get(arn) or described.get("Status")
+        status = ctx.state(DistributionState).status.get(arn) or described.get("Status")
         domain = described.get("DomainName")
         aliases = params.get("aliases") or []
         url = None
@@ -300,5 +301,5 @@ class StaticAssetsLayer(LayerSpec):
             "status": status,
             "uploaded": list(self.uploads),
             "deleted": list(self.stale),
-            "invalidation_id": ctx.shared.get("assets_invalidation"),
+            "invalidation_id": ctx.state(DistributionState).invalidation,
         }

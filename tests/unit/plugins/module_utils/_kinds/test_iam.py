@@ -14,6 +14,7 @@ from botocore.stub import Stubber
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import Context, Current, EngineError
 from ansible_collections.webstack.aws.plugins.module_utils._kinds import iam
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.iam import ProfileState
 
 DOC = {
     "Version": "2012-10-17",
@@ -119,7 +120,7 @@ def _ctx(client, timeout=60):
     ctx = Context(
         "shop", "instance_profile", clients={"iam": client}, wait_timeout=timeout, sleep=sleep, clock=lambda: now[0]
     )
-    ctx.shared["profile_roles"] = {"shop-instance": "shop-instance"}
+    ctx.state(ProfileState).profile_roles = {"shop-instance": "shop-instance"}
     return ctx
 
 

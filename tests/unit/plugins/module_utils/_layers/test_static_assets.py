@@ -85,7 +85,7 @@ def test_stubber_access_denied_on_head_object_fails_instead_of_a_silent_reupload
         aws_secret_access_key="testing",  # noqa: S106
     )
     ctx = Context("shop", "static_assets", clients={"s3": client})
-    ctx.shared["assets_bucket"] = "shop-assets"
+    ctx.state(s3.AssetsState).bucket = "shop-assets"
     found = Current("a.css", "a.css", {"etag": "x", "size": 3})
     spec = StaticAssetsLayer()
     with Stubber(client) as stub:

@@ -379,6 +379,9 @@ def patch_moto() -> None:
     while a replication group uses one, as AWS does).  DescribeCacheClusters answers no CacheNodes (even with
     ShowCacheNodeInfo), CacheSecurityGroups nor SecurityGroups, which community.aws.elasticache reads on every
     run: here they are answered as AWS does.
+
+    SQS: a queue's RedriveAllowPolicy is taken (CreateQueue, SetQueueAttributes) but never returned by
+    GetQueueAttributes; here it is returned as SQS does, the JSON document as last set.
     """
     import copy
 
@@ -388,6 +391,7 @@ def patch_moto() -> None:
 
     if getattr(ElastiCacheResponse, "webstack_patched", False):
         return
+    patch_sqs_redrive_allow_policy()
 
     class SubnetGroupInUse(cache_errors.ElastiCacheException):
         code = "CacheSubnetGroupInUse"
@@ -459,6 +463,22 @@ def patch_moto() -> None:
     ElastiCacheResponse.describe_cache_clusters = describe_cache_clusters
     ElastiCacheResponse.delete_cache_subnet_group = delete_cache_subnet_group
     ElastiCacheResponse.webstack_patched = True
+
+
+def patch_sqs_redrive_allow_policy() -> None:
+    """GetQueueAttributes answers the RedriveAllowPolicy last set (moto stores it, and leaves it out)."""
+    from moto.sqs.models import Queue
+
+    shown = Queue.attributes.fget
+
+    def attributes(self):
+        result = shown(self)
+        policy = getattr(self, "redrive_allow_policy", None)
+        if policy:
+            result["RedriveAllowPolicy"] = policy if isinstance(policy, str) else json.dumps(policy)
+        return result
+
+    Queue.attributes = property(attributes)
 
 
 def serve(port: int, ready_file: str | None = None) -> None:

@@ -107,13 +107,11 @@ def main():
         environment_name(module.params["environment"])
     except ValidationError as exc:
         module.fail_json(msg=str(exc), option=exc.option)
-    clients = {}
-    for service in KINDS:
-        clients[service] = module.client(service, retry_decorator=AWSRetry.jittered_backoff())
-        clients[service]._webstack_retry = True
+    retry = AWSRetry.jittered_backoff()
+    clients = dict((service, module.client(service, retry_decorator=retry)) for service in KINDS)
     # a layer's name today, or one it had before (firewall, identity, compute, monitoring): the same resources
     layer = layer_name(module.params["layer"]) or None
-    ctx = Context(environment=module.params["environment"], layer=layer, clients=clients)
+    ctx = Context(environment=module.params["environment"], layer=layer, clients=clients, retry=retry)
     try:
         resources = read_environment(ctx)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:

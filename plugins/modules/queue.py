@@ -15,8 +15,8 @@ description:
   - The queue's redrive policy moves a message to the dead-letter queue after O(max_receive_count) receives
     (the worker daemon's MaxRetries). The dead-letter queue has the same settings as the queue (visibility
     timeout, long polling, delay, message size, encryption) except its retention (O(dead_letter_retention)),
-    has no redrive policy and no queue policy, and with O(restrict_dead_letter_sources=true) a redrive allow
-    policy that admits the queue only.
+    has no redrive policy and no queue policy, and (O(restrict_dead_letter_sources), on by default) a redrive
+    allow policy that admits the queue only.
   - Attributes converge exactly - every attribute the module manages is compared with what SQS holds
     (numbers as SQS returns them, policies as parsed JSON, normalised - a single statement or action versus a
     list, statement and action order, an account id versus its root ARN as principal) and only the attributes
@@ -116,10 +116,8 @@ options:
         dead-letter queue is set back to C(allowAll).
       - On a new environment the policy is set right after the dead-letter queue is created (one more
         C(SetQueueAttributes)), once the queue's ARN is known.
-      - Off by default because AWS emulators such as moto accept the policy but never return it, so every run
-        against them would report a change.
     type: bool
-    default: false
+    default: true
   allow_replacement:
     description:
       - Allow changes that delete the queues and create them again (O(name), O(fifo)); their messages are lost.

@@ -2,10 +2,10 @@
 delete, bad input.
 
 moto 5.2.5 accepts a RedriveAllowPolicy (CreateQueue, SetQueueAttributes) but never returns it from
-GetQueueAttributes, so with restrict_dead_letter_sources=true every run would see it missing: the quartets
-here run with its default (false), one test checks that the emulator takes the policy at creation, and its
-convergence is tested against the real SQS model with botocore's Stubber in
-tests/unit/plugins/module_utils/_kinds/test_sqs.py (test_stubber_*)."""
+GetQueueAttributes; the test emulator (tools/awsemu.py) returns it as SQS does, so the quartets here run with
+the module's default (restrict_dead_letter_sources=true) and read the policy back.  Its convergence against
+SQS's real answers is also tested with botocore's Stubber through the real engine in
+tests/unit/plugins/module_utils/_kinds/test_sqs.py (test_stubber_emulator_gap_*)."""
 
 from __future__ import annotations
 
@@ -90,8 +90,14 @@ def test_create_update_delete_quartets(emulator, clean):
         "maxReceiveCount": 10,
     }
     assert runs.again.result["queue"] == out
-    # tagged at creation, and all attributes given to CreateQueue: nothing else mutates
-    assert runs.apply.calls["by_action"]["sqs:CreateQueue"] == 2 and runs.apply.calls["mutating"] == 2
+    # tagged at creation, and all attributes given to CreateQueue; the dead-letter queue's redrive allow policy
+    # (restrict_dead_letter_sources, on by default) is set once the queue's ARN is known: nothing else mutates
+    assert runs.apply.calls["by_action"]["sqs:CreateQueue"] == 2 and runs.apply.calls["mutating"] == 3
+    assert runs.apply.calls["by_action"]["sqs:SetQueueAttributes"] == 1
+    assert json.loads(attributes(aws, "qt-worker-dead-letter")["RedriveAllowPolicy"]) == {
+        "redrivePermission": "byQueue",
+        "sourceQueueArns": [out["arn"]],
+    }
     # the whole read of a no-op run: one ListQueues, then tags and attributes of each of the two queues
     assert runs.again.calls["by_action"] == {
         "sqs:ListQueues": 1,
@@ -207,7 +213,7 @@ def test_fifo_and_replacement(emulator, clean):
 
 
 def test_dead_letter_sources_accepted_at_creation(emulator, clean):
-    """The emulator takes the redrive allow policy (it cannot show it back: see the module docstring)."""
+    """The emulator takes the redrive allow policy and shows it back (see the module docstring)."""
     aws = clean
     args = base_args(restrict_dead_letter_sources=True)
     checked = run_task(emulator, "queue", args, check=True)
@@ -223,6 +229,13 @@ def test_dead_letter_sources_accepted_at_creation(emulator, clean):
         "sourceQueueArns": [out["arn"]],
     }
     assert queues(aws, "qt-") == ["qt-worker", "qt-worker-dead-letter"]
+    # read back as SQS shows it: the next run is a no-op; turned off, the DLQ goes back to allowAll
+    assert run_task(emulator, "queue", args).plan == []
+    opened = run_task(emulator, "queue", dict(args, restrict_dead_letter_sources=False))
+    assert opened.actions() == [("update", "sqs_queue", "dead-letter")]
+    assert json.loads(attributes(aws, "qt-worker-dead-letter")["RedriveAllowPolicy"]) == {
+        "redrivePermission": "allowAll"
+    }
 
 
 def test_other_environment_with_the_same_prefix_is_untouched(emulator, clean):

@@ -191,7 +191,9 @@ class Kind:
     """One AWS resource type of a layer.  Subclasses override read / create / update / delete.
 
     ``create_only``: fields that cannot change in place (a change means replacement).
-    ``updatable``: fields an update can change.  Everything else in ``fields`` is informative.
+    ``updatable``: fields an update can change.  A desired field in neither list that differs from what the
+    read found is a planning error naming the kind and the field (the kind cannot converge it): declare every
+    field a layer may change in one of the two.
     ``unordered``: list fields whose order does not matter (ids of subnets, security groups ...).
     """
 
@@ -251,6 +253,14 @@ class Kind:
         retire a replaced resource only once its successor is in service."""
 
 
+def dig(answer, path):
+    """The list at a dotted ``path`` of an answer (``[]`` where any part is missing)."""
+    value = answer
+    for part in path.split("."):
+        value = (value or {}).get(part)
+    return value or []
+
+
 def tag_list(tags):
     """A dict of tags in AWS's shape, [{"Key": k, "Value": v}, ...], sorted by key."""
     return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
@@ -264,6 +274,15 @@ def tag_dict(tags):
 def error_code(exc):
     """The error code of a botocore ClientError (None for any other exception)."""
     return getattr(exc, "response", {}).get("Error", {}).get("Code")
+
+
+def not_found(error, *codes):
+    """Whether ``error`` says the resource is not there: a botocore ClientError whose code is one of ``codes``.
+
+    The one not-found idiom of the collection: ``except ClientError as exc: if not not_found(exc, "NoSuchX"): raise``
+    (or ``Context.optional``).  Anything else -- AccessDenied, throttling, another code, another exception -- is
+    not "not found" and must propagate."""
+    return bool(codes) and error_code(error) in codes
 
 
 def owned(ctx, tags, adopt_untagged=False):
@@ -334,6 +353,7 @@ class Context:
         user_tags=None,
         sleep=time.sleep,
         clock=time.monotonic,
+        retry=None,
     ):
         self.environment = environment
         self.layer = layer
@@ -345,34 +365,74 @@ class Context:
         self.user_tags = user_tags
         self.sleep = sleep
         self.clock = clock
-        self.shared = {}  # what one kind's read leaves for another (e.g. route table associations)
+        # AWSRetry's decorator when the clients came from AnsibleAWSModule (their calls then take aws_retry=True);
+        # None for plain clients (unit tests, Stubber)
+        self.retry = retry
+        self.created = {}  # (kind, key) -> what the create answered (see remember)
+        self._states = {}  # state class -> its one instance in this run (see state)
         self.applied = []  # "create subnet public-a" ... in the order done
 
     def call(self, service, operation, **params):
         """One AWS call, retried with jittered backoff when the client came from AnsibleAWSModule."""
         client = self.clients[service]
-        if getattr(client, "_webstack_retry", False):
+        if self.retry is not None:
             params["aws_retry"] = True
         return getattr(client, operation)(**params)
 
-    def describe(self, service, operation, result_key, **params):
-        """Every page of a Describe/List call, concatenated (NextToken pagination)."""
+    def paginate(self, service, operation, result_key, **params):
+        """Every item of a paged Describe/List call, concatenated: one call per page, with boto3's paginator for
+        the operation (whatever its token: NextToken, Marker, IsTruncated, a token inside the answer's list);
+        where boto3 has none, NextToken pagination.  ``result_key``: where the items are, dotted for a nested
+        list (``DistributionList.Items``).  The whole listing is retried when a page is throttled."""
+        client = self.clients[service]
+        can_paginate = getattr(client, "can_paginate", None)
+        if can_paginate is None or not can_paginate(operation):
+            return self._next_token_pages(service, operation, result_key, params)
+
+        def listing():
+            items = []
+            for page in client.get_paginator(operation).paginate(**params):
+                items.extend(dig(page, result_key))
+            return items
+
+        return self.retry(listing)() if self.retry is not None else listing()
+
+    def _next_token_pages(self, service, operation, result_key, params):
         items = []
         while True:
             page = self.call(service, operation, **params)
-            items.extend(page.get(result_key, []))
+            items.extend(dig(page, result_key))
             token = page.get("NextToken")
             if not token:
                 return items
             params["NextToken"] = token
 
+    def optional(self, service, operation, codes, **params):
+        """One call whose answer is None when AWS says the thing is not there (an error code in ``codes``, see
+        ``not_found``); every other error propagates."""
+        try:
+            return self.call(service, operation, **params)
+        except Exception as exc:  # noqa: BLE001 - re-raised unless it is one of the not-found codes
+            if not_found(exc, *codes):
+                return None
+            raise
+
+    def state(self, cls):
+        """The run's one instance of ``cls``: a dataclass a kinds module declares for what its kinds (and its
+        layer) pass each other during one run (a read's cache, what a create learnt).  Typed fields, found by
+        class -- no string-keyed side channel."""
+        found = self._states.get(cls)
+        if found is None:
+            found = self._states[cls] = cls()
+        return found
+
     def remember(self, kind, key, description):
         """Keep what a create returned (an ARN, a DNS name...) for the layer's outputs."""
-        self.shared.setdefault("created", {})[(kind, key)] = description
+        self.created[(kind, key)] = description
 
     def description(self, kind, key, current=None):
         """What AWS said of a resource: the create's answer if it was made in this run, else its read."""
-        made = self.shared.get("created", {}).get((kind, key))
+        made = self.created.get((kind, key))
         if made is not None:
             return made
         found = (current or {}).get(kind, {}).get(key)
@@ -468,6 +528,12 @@ class Engine:
                     diffs[field] = (before, value)
                     if field in kind.create_only:
                         reasons.append(field)
+                    elif field not in kind.updatable:
+                        raise EngineError(
+                            "internal: %s %s: field %s differs (%r -> %r) but %s declares it neither create-only "
+                            "nor updatable, so no change can converge it"
+                            % (kind.name, key, field, render(before), render(value), type(kind).__name__)
+                        )
                 _add, remove, after_tags = tag_changes(have.tags, want.tags, self.ctx.purge_tags)
                 if reasons:
                     all_fields = dict((f, (have.fields.get(f), v)) for f, v in fields.items())

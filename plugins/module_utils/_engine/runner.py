@@ -103,9 +103,7 @@ def run_layer(spec, argument_spec, **module_kwargs):
     retry = retry_decorator(spec)
     clients = {}
     for service in spec.services:
-        client = module.client(service, retry_decorator=retry)
-        client._webstack_retry = True
-        clients[service] = client
+        clients[service] = module.client(service, retry_decorator=retry)
     ctx = Context(
         environment=params["environment"],
         layer=spec.layer,
@@ -115,6 +113,7 @@ def run_layer(spec, argument_spec, **module_kwargs):
         wait_timeout=params["wait_timeout"],
         purge_tags=params["purge_tags"] if params.get("tags") is not None else False,
         user_tags=params.get("tags") or {},
+        retry=retry,
     )
     engine = Engine(ctx, spec.kinds())
     try:

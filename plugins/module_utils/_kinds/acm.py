@@ -9,9 +9,14 @@ DescribeCertificate per certificate of this environment, and the zone's record s
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+try:
+    from botocore.exceptions import ClientError
+except ImportError:  # handled by AnsibleAWSModule
+    ClientError = None
+
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     TAG_RESOURCE,
@@ -19,6 +24,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     EngineError,
     Kind,
     contains_unknown,
+    not_found,
     owned,
 )
 from ansible_collections.webstack.aws.plugins.module_utils._kinds.route53 import (
@@ -79,10 +85,22 @@ def live_users(ctx, certificate):
                 ctx.call("elbv2", "describe_listeners", ListenerArns=[arn])
             elif ":distribution/" in arn and "cloudfront" in ctx.clients:
                 ctx.call("cloudfront", "get_distribution", Id=arn.rsplit("/", 1)[-1])
-        except is_boto3_error_code(["ListenerNotFound", "ListenerNotFoundException", "NoSuchDistribution"]):
+        except ClientError as exc:
+            if not not_found(exc, "ListenerNotFound", "ListenerNotFoundException", "NoSuchDistribution"):
+                raise
             continue
         users.append(arn)
     return users
+
+
+@dataclasses.dataclass
+class CertificateState:
+    """What the certificate kind learns during a run."""
+
+    summaries: list = dataclasses.field(default_factory=list)  # ListCertificates (what other certificates validate)
+    kept: list = dataclasses.field(default_factory=list)  # [{arn, in_use_by}] of retired certificates left in place
+    # replaced certificates, deleted in finish once the new one is issued
+    retiring: list = dataclasses.field(default_factory=list)
 
 
 class Certificate(Kind):
@@ -131,11 +149,10 @@ class Certificate(Kind):
     # -- read ---------------------------------------------------------------------------------
     def read(self, ctx):
         self.zone = self.find_zone(ctx)
-        ctx.shared["certificate_zone"] = self.zone
-        summaries = ctx.describe(
+        summaries = ctx.paginate(
             "acm", "list_certificates", "CertificateSummaryList", Includes={"keyTypes": list(KEY_TYPES)}
         )
-        ctx.shared["certificate_summaries"] = summaries
+        ctx.state(CertificateState).summaries = summaries
         ours = []
         for summary in summaries:
             if self.zone and self.zone["name"] and not in_zone(summary["DomainName"], self.zone["name"]):
@@ -158,7 +175,7 @@ class Certificate(Kind):
                 kept.append({"arn": arn, "in_use_by": live_users(ctx, certificate)})
                 continue  # a retired certificate still in use: left alone (reported) until it is free
             found.append(Current(key, arn, self.fields(certificate, records), tags, certificate))
-        ctx.shared["certificates_kept"] = kept
+        ctx.state(CertificateState).kept = kept
         return found
 
     def _choose(self, ours):
@@ -221,7 +238,6 @@ class Certificate(Kind):
         ctx.poll("the validation records of %s" % arn, pending, interval=1.0, max_interval=5.0)
         self.put_records(ctx, validation_records(described), fields["hosted_zone_id"])
         ctx.remember(self.name, key, described)
-        ctx.shared.setdefault("certificates_created", []).append(arn)
         return arn
 
     def put_records(self, ctx, wanted, zone_id):
@@ -283,7 +299,7 @@ class Certificate(Kind):
     def delete(self, ctx, current):
         if current.key == KEY and not self.absent:
             # a replacement: the old certificate goes once the new one is issued (see finish)
-            ctx.shared.setdefault("certificates_retiring", []).append(current)
+            ctx.state(CertificateState).retiring.append(current)
             return
         users = live_users(ctx, current.raw)
         if users:
@@ -301,7 +317,7 @@ class Certificate(Kind):
             return
         records = read_records(ctx, self.zone["id"])
         others = set()
-        for summary in ctx.shared.get("certificate_summaries", []):
+        for summary in ctx.state(CertificateState).summaries:
             if summary["CertificateArn"] == current.id:
                 continue
             others.add(summary["DomainName"].lower())
@@ -319,18 +335,19 @@ class Certificate(Kind):
         records.flush(ctx, "webstack %s: retire certificate validation records" % ctx.environment)
 
     def finish(self, ctx):
-        retiring = ctx.shared.pop("certificates_retiring", [])
+        state = ctx.state(CertificateState)
+        retiring, state.retiring = state.retiring, []
         if not retiring:
             return
         if not ctx.wait:  # not known to be issued: the old one stays until a later run finds the new one issued
             for current in retiring:
-                ctx.shared.setdefault("certificates_kept", []).append({"arn": current.id, "in_use_by": []})
+                state.kept.append({"arn": current.id, "in_use_by": []})
             return
         keep = set(fqdn(r["name"]) for r in validation_records(ctx.description(self.name, KEY) or {}))
         for current in retiring:
             users = live_users(ctx, current.raw)
             if users:
-                ctx.shared.setdefault("certificates_kept", []).append({"arn": current.id, "in_use_by": users})
+                state.kept.append({"arn": current.id, "in_use_by": users})
                 continue
             self.retire(ctx, current, keep)
             ctx.call("acm", "delete_certificate", CertificateArn=current.id)

@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     TAG_RESOURCE,
     Current,
@@ -22,6 +24,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     Kind,
     Unknown,
     contains_unknown,
+    not_found,
     owned,
 )
 from ansible_collections.webstack.aws.plugins.module_utils._kinds.ec2 import TEMPLATE_KEY
@@ -151,7 +154,7 @@ class AutoScalingGroup(Kind):
     def read(self, ctx):
         # The group is named after the environment: one call by name, kept only if its tags say it is ours.
         found = []
-        for group in ctx.describe(
+        for group in ctx.paginate(
             "autoscaling", "describe_auto_scaling_groups", "AutoScalingGroups", AutoScalingGroupNames=[ctx.environment]
         ):
             tags = dict((t["Key"], t["Value"]) for t in group.get("Tags") or [])
@@ -377,7 +380,7 @@ class ScalingPolicy(Kind):
     def read(self, ctx):
         prefix = ctx.environment + "-"
         found = []
-        for policy in ctx.describe(
+        for policy in ctx.paginate(
             "autoscaling", "describe_policies", "ScalingPolicies", AutoScalingGroupName=ctx.environment
         ):
             if not policy["PolicyName"].startswith(prefix):
@@ -415,6 +418,16 @@ class ScalingPolicy(Kind):
         )
 
 
+# What an endpoint without an API answers (moto: a 500 InternalFailure or a 404; others: InvalidAction ...).
+MISSING_API_CODES = ("InternalFailure", "InvalidAction", "NotImplemented", "UnknownOperationException", "404")
+
+
+def missing_api(error):
+    """Whether a ClientError says the endpoint lacks the operation (not that the caller may not use it)."""
+    status = (getattr(error, "response", None) or {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return not_found(error, *MISSING_API_CODES) or status in (404, 501)
+
+
 def running_refresh(ctx, group_name):
     """The group's instance refresh still running, or None.  Raises EngineError when the API is missing."""
     client = ctx.clients["autoscaling"]
@@ -426,6 +439,8 @@ def running_refresh(ctx, group_name):
         botocore.exceptions.BotoCoreError,
         botocore.parsers.ResponseParserError,  # an HTML error page instead of an answer
     ) as exc:
+        if isinstance(exc, botocore.exceptions.ClientError) and not missing_api(exc):
+            raise  # AccessDenied, throttling ...: a real answer, not a missing API
         raise EngineError(
             "instance_refresh: the launch template changes, so the instances of Auto Scaling group %s would be "
             "replaced by an instance refresh, but this endpoint does not answer DescribeInstanceRefreshes (%s). "
@@ -462,6 +477,13 @@ def refresh_failure(refresh):
     return message
 
 
+@dataclasses.dataclass
+class RefreshState:
+    """Instance refresh id -> its Auto Scaling group, for the refreshes started in this run."""
+
+    refresh_groups: dict = dataclasses.field(default_factory=dict)
+
+
 class InstanceRefresh(Kind):
     """A rolling replacement of the group's instances after a launch template change (planned, never read)."""
 
@@ -495,12 +517,12 @@ class InstanceRefresh(Kind):
             Preferences=preferences,
         )
         refresh_id = answer["InstanceRefreshId"]
-        ctx.shared.setdefault("refresh_groups", {})[refresh_id] = fields["auto_scaling_group_name"]
+        ctx.state(RefreshState).refresh_groups[refresh_id] = fields["auto_scaling_group_name"]
         ctx.remember(self.name, key, {"InstanceRefreshId": refresh_id, "Status": "Pending"})
         return refresh_id
 
     def wait_created(self, ctx, ids):
-        groups = ctx.shared.get("refresh_groups", {})
+        groups = ctx.state(RefreshState).refresh_groups
 
         def pending():
             still = []

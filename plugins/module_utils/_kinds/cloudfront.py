@@ -12,6 +12,7 @@ its name, ``<environment>-assets``, in one ListOriginAccessControls (per 100).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from urllib.parse import quote
 
@@ -25,8 +26,10 @@ from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     EngineError,
     Kind,
     contains_unknown,
+    error_code,
     owned,
 )
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.s3 import AssetsState
 
 OAC_KEY = "origin_access_control"
 MAX_INVALIDATION_PATHS = 15  # past these, one "/*" (paths beyond the first 1000 a month are charged)
@@ -66,27 +69,28 @@ def quantity(values):
     return result
 
 
-def marker_pages(ctx, operation, container, **params):
-    """Every item of a CloudFront List call (Marker / NextMarker inside the answer's list)."""
-    found = []
-    while True:
-        answer = ctx.call("cloudfront", operation, **params).get(container) or {}
-        found.extend(answer.get("Items") or [])
-        if not answer.get("IsTruncated") or not answer.get("NextMarker"):
-            return found
-        params["Marker"] = answer["NextMarker"]
+@dataclasses.dataclass
+class DistributionState:
+    """What the distribution kind learns during a run."""
+
+    found: dict = dataclasses.field(default_factory=dict)  # ARN -> raw, of the distributions the read found
+    status: dict = dataclasses.field(default_factory=dict)  # ARN -> last status seen while waiting
+    invalidation: str | None = None  # the id of the invalidation this run made
 
 
 class OriginAccessControl(Kind):
     """The Origin Access Control the distribution signs its requests to the bucket with (SigV4, always)."""
 
     name = "origin_access_control"
+    create_only = ("name",)
     updatable = ("description", "signing_protocol", "signing_behavior", "origin_type")
 
     def read(self, ctx):
         wanted = oac_name(ctx.environment)
         found = []
-        for item in marker_pages(ctx, "list_origin_access_controls", "OriginAccessControlList", MaxItems="100"):
+        for item in ctx.paginate(
+            "cloudfront", "list_origin_access_controls", "OriginAccessControlList.Items", MaxItems="100"
+        ):
             if item.get("Name") != wanted:
                 continue
             fields = {
@@ -293,7 +297,7 @@ class Distribution(Kind):
     def read(self, ctx):
         comment = distribution_comment(ctx.environment)
         found = []
-        for item in marker_pages(ctx, "list_distributions", "DistributionList", MaxItems="100"):
+        for item in ctx.paginate("cloudfront", "list_distributions", "DistributionList.Items", MaxItems="100"):
             if item.get("Comment") != comment:
                 continue
             answer = ctx.call("cloudfront", "list_tags_for_resource", Resource=item["ARN"])
@@ -307,7 +311,7 @@ class Distribution(Kind):
             found.append(
                 Current(DISTRIBUTION_KEY, item["ARN"], distribution_fields(got["DistributionConfig"]), tags, raw)
             )
-        ctx.shared["distributions_found"] = dict((c.id, c.raw) for c in found)
+        ctx.state(DistributionState).found = dict((c.id, c.raw) for c in found)
         return found
 
     def equal(self, field, before, after):
@@ -349,7 +353,7 @@ class Distribution(Kind):
 
     def wait_deployed(self, ctx, arns):
         """Poll GetDistribution until every distribution is Deployed (CloudFront takes minutes)."""
-        status = ctx.shared.setdefault("distribution_status", {})
+        status = ctx.state(DistributionState).status
 
         def pending():
             still = []
@@ -366,8 +370,9 @@ class Distribution(Kind):
         """Once the objects are uploaded (or deleted): one CreateInvalidation of their paths, on the distribution
         that was there before the run and still is (a new one has nothing cached).  Not an entry of the plan: the
         result's ``invalidation_id`` reports it."""
-        done = list(ctx.shared.get("assets_uploaded", [])) + list(ctx.shared.get("assets_deleted", []))
-        serving = [arn for arn in ctx.shared.get("distributions_found", {}) if arn not in self.deleted]
+        assets = ctx.state(AssetsState)
+        done = list(assets.uploaded) + list(assets.deleted)
+        serving = [arn for arn in ctx.state(DistributionState).found if arn not in self.deleted]
         if not (self.invalidate and done and len(serving) == 1):
             return
         paths = invalidation_paths(done, self.root_object)
@@ -380,7 +385,7 @@ class Distribution(Kind):
                 "CallerReference": "webstack-%s-%d" % (ctx.environment, int(time.time() * 1000)),
             },
         )
-        ctx.shared["assets_invalidation"] = answer["Invalidation"]["Id"]
+        ctx.state(DistributionState).invalidation = answer["Invalidation"]["Id"]
 
     def set_tags(self, ctx, current, add, remove):
         if add:
@@ -404,7 +409,7 @@ class Distribution(Kind):
         try:
             ctx.call("cloudfront", "delete_distribution", Id=ident, IfMatch=etag)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "DistributionNotDisabled":
+            if error_code(exc) == "DistributionNotDisabled":
                 raise EngineError(
                     "distribution %s is still enabled after it was disabled and deployed; run again" % ident
                 ) from None

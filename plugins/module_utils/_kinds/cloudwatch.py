@@ -15,6 +15,8 @@ EvaluationPeriods and TreatMissingData to ``missing``.
 
 from __future__ import annotations
 
+import dataclasses
+
 from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     TAG_ENVIRONMENT,
     TAG_RESOURCE,
@@ -47,26 +49,31 @@ ALARM_FIELDS = (
 )
 
 
+@dataclasses.dataclass
+class TaggingState:
+    """ARN -> tags of the environment's alarms and topics (one GetResources listing per run), None until read."""
+
+    tagged: dict | None = None
+
+
 def tagged(ctx):
     """ARN -> tags of the environment's alarms and topics, in one GetResources call (cached for the run).
     None when no tagging client was given (then each candidate's tags are read on their own)."""
     if TAGGING not in ctx.clients:
         return None
-    cache = ctx.shared.get("tagged")
+    state = ctx.state(TaggingState)
+    cache = state.tagged
     if cache is None:
         cache = {}
-        params = dict(
+        for item in ctx.paginate(
+            TAGGING,
+            "get_resources",
+            "ResourceTagMappingList",
             TagFilters=[{"Key": TAG_ENVIRONMENT, "Values": [ctx.environment]}],
             ResourceTypeFilters=["cloudwatch:alarm", "sns:topic"],
-        )
-        while True:  # paged by PaginationToken, not NextToken
-            page = ctx.call(TAGGING, "get_resources", **params)
-            for item in page.get("ResourceTagMappingList", []):
-                cache[item["ResourceARN"]] = tag_dict(item.get("Tags"))
-            if not page.get("PaginationToken"):
-                break
-            params["PaginationToken"] = page["PaginationToken"]
-        ctx.shared["tagged"] = cache
+        ):
+            cache[item["ResourceARN"]] = tag_dict(item.get("Tags"))
+        state.tagged = cache
     return cache
 
 
@@ -190,7 +197,7 @@ class Alarm(Kind):
         prefix = ctx.environment + "-"
         tags_by_arn = tagged(ctx)
         found = []
-        for alarm in ctx.describe(
+        for alarm in ctx.paginate(
             "cloudwatch", "describe_alarms", "MetricAlarms", AlarmNamePrefix=prefix, AlarmTypes=["MetricAlarm"]
         ):
             name, arn = alarm["AlarmName"], alarm["AlarmArn"]
@@ -247,7 +254,7 @@ class Topic(Kind):
         prefix = ctx.environment + "-"
         tags_by_arn = tagged(ctx)
         found = []
-        for topic in ctx.describe("sns", "list_topics", "Topics"):
+        for topic in ctx.paginate("sns", "list_topics", "Topics"):
             arn = topic["TopicArn"]
             name = arn.rsplit(":", 1)[-1]
             if not name.startswith(prefix):
@@ -260,7 +267,7 @@ class Topic(Kind):
             if not owned(ctx, tags) and not _adoptable(self, tags, suffix):
                 continue
             subscriptions, arns = [], {}
-            for sub in ctx.describe("sns", "list_subscriptions_by_topic", "Subscriptions", TopicArn=arn):
+            for sub in ctx.paginate("sns", "list_subscriptions_by_topic", "Subscriptions", TopicArn=arn):
                 item = {"protocol": sub["Protocol"], "endpoint": sub["Endpoint"]}
                 if not sub.get("SubscriptionArn", "").startswith("arn:"):
                     item["pending"] = True
@@ -356,13 +363,7 @@ class LogGroup(Kind):
     def read(self, ctx):
         base = log_group_name(ctx.environment)
         found = []
-        groups, params = [], {"logGroupNamePrefix": base}
-        while True:  # CloudWatch Logs pages with nextToken
-            page = ctx.call("logs", "describe_log_groups", **params)
-            groups.extend(page.get("logGroups", []))
-            if not page.get("nextToken"):
-                break
-            params["nextToken"] = page["nextToken"]
+        groups = ctx.paginate("logs", "describe_log_groups", "logGroups", logGroupNamePrefix=base)
         for group in groups:
             name = group["logGroupName"]
             if name != base and not name.startswith(base + "/"):

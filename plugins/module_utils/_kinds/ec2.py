@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import uuid
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import (
@@ -57,6 +58,15 @@ def client_token():
     return uuid.uuid4().hex
 
 
+@dataclasses.dataclass
+class NetworkState:
+    """What the network kinds pass each other during a run."""
+
+    public_ips: dict = dataclasses.field(default_factory=dict)  # allocation id -> public IP, of the addresses made now
+    # subnet id -> association id (route table read)
+    route_table_associations: dict = dataclasses.field(default_factory=dict)
+
+
 class Ec2Kind(Kind):
     """Shared EC2 plumbing: tags by CreateTags / DeleteTags, key from the webstack:resource tag."""
 
@@ -78,7 +88,7 @@ class Vpc(Ec2Kind):
 
     def read(self, ctx):
         found = []
-        for vpc in ctx.describe("ec2", "describe_vpcs", "Vpcs", Filters=layer_filters(ctx)):
+        for vpc in ctx.paginate("ec2", "describe_vpcs", "Vpcs", Filters=layer_filters(ctx)):
             fields = {"cidr_block": vpc["CidrBlock"]}
             # DNS settings are not in DescribeVpcs: one DescribeVpcAttribute per setting.
             for field, attribute, key in (
@@ -121,7 +131,7 @@ class InternetGateway(Ec2Kind):
 
     def read(self, ctx):
         found = []
-        for igw in ctx.describe("ec2", "describe_internet_gateways", "InternetGateways", Filters=layer_filters(ctx)):
+        for igw in ctx.paginate("ec2", "describe_internet_gateways", "InternetGateways", Filters=layer_filters(ctx)):
             attached = [a["VpcId"] for a in igw.get("Attachments", []) if a.get("State") in ("available", "attached")]
             fields = {"vpc_id": attached[0] if attached else None}
             found.append(self.current(ctx, igw["InternetGatewayId"], tag_dict(igw.get("Tags")), fields, igw))
@@ -153,7 +163,7 @@ class Subnet(Ec2Kind):
 
     def read(self, ctx):
         found = []
-        for subnet in ctx.describe("ec2", "describe_subnets", "Subnets", Filters=layer_filters(ctx)):
+        for subnet in ctx.paginate("ec2", "describe_subnets", "Subnets", Filters=layer_filters(ctx)):
             fields = {
                 "vpc_id": subnet["VpcId"],
                 "cidr_block": subnet["CidrBlock"],
@@ -197,7 +207,7 @@ class ElasticIp(Ec2Kind):
 
     def read(self, ctx):
         found = []
-        for address in ctx.describe("ec2", "describe_addresses", "Addresses", Filters=layer_filters(ctx)):
+        for address in ctx.paginate("ec2", "describe_addresses", "Addresses", Filters=layer_filters(ctx)):
             fields = {"domain": address.get("Domain", "vpc"), "public_ip": address.get("PublicIp")}
             found.append(self.current(ctx, address["AllocationId"], tag_dict(address.get("Tags")), fields, address))
         return found
@@ -209,7 +219,7 @@ class ElasticIp(Ec2Kind):
         answer = ctx.call(
             "ec2", "allocate_address", Domain="vpc", TagSpecifications=tag_specifications("elastic-ip", tags)
         )
-        ctx.shared.setdefault("public_ips", {})[answer["AllocationId"]] = answer.get("PublicIp")
+        ctx.state(NetworkState).public_ips[answer["AllocationId"]] = answer.get("PublicIp")
         return answer["AllocationId"]
 
     def delete(self, ctx, current):
@@ -224,7 +234,7 @@ class NatGateway(Ec2Kind):
     def read(self, ctx):
         found = []
         filters = layer_filters(ctx) + [{"Name": "state", "Values": list(self.LIVE)}]
-        for nat in ctx.describe("ec2", "describe_nat_gateways", "NatGateways", Filter=filters):
+        for nat in ctx.paginate("ec2", "describe_nat_gateways", "NatGateways", Filter=filters):
             addresses = nat.get("NatGatewayAddresses") or [{}]
             fields = {"subnet_id": nat["SubnetId"], "allocation_id": addresses[0].get("AllocationId")}
             if nat.get("State") == "failed":
@@ -252,7 +262,7 @@ class NatGateway(Ec2Kind):
         ctx.call("ec2", "delete_nat_gateway", NatGatewayId=current.id)
 
     def _states(self, ctx, ids):
-        nats = ctx.describe("ec2", "describe_nat_gateways", "NatGateways", NatGatewayIds=list(ids))
+        nats = ctx.paginate("ec2", "describe_nat_gateways", "NatGateways", NatGatewayIds=list(ids))
         return dict((n["NatGatewayId"], n.get("State")) for n in nats)
 
     def wait_created(self, ctx, ids):
@@ -285,8 +295,8 @@ class RouteTable(Ec2Kind):
 
     def read(self, ctx):
         found = []
-        associations = ctx.shared.setdefault("route_table_associations", {})
-        for table in ctx.describe("ec2", "describe_route_tables", "RouteTables", Filters=layer_filters(ctx)):
+        associations = ctx.state(NetworkState).route_table_associations
+        for table in ctx.paginate("ec2", "describe_route_tables", "RouteTables", Filters=layer_filters(ctx)):
             routes = {}
             for route in table.get("Routes", []):
                 if route.get("Origin") == "CreateRouteTable" or "DestinationCidrBlock" not in route:
@@ -320,7 +330,7 @@ class RouteTable(Ec2Kind):
         return {"GatewayId": target}
 
     def update(self, ctx, current, fields, changed):
-        associations = ctx.shared.setdefault("route_table_associations", {})
+        associations = ctx.state(NetworkState).route_table_associations
         if "routes" in changed:
             have, want = current.fields.get("routes") or {}, fields.get("routes") or {}
             for destination in sorted(set(have) - set(want)):
@@ -360,7 +370,7 @@ class RouteTable(Ec2Kind):
                     associations[subnet_id] = answer["AssociationId"]
 
     def delete(self, ctx, current):
-        associations = ctx.shared.setdefault("route_table_associations", {})
+        associations = ctx.state(NetworkState).route_table_associations
         for subnet_id in current.fields.get("subnet_ids") or []:
             association = associations.get(subnet_id)
             if association:
@@ -440,7 +450,7 @@ class SecurityGroup(Ec2Kind):
 
     def read(self, ctx):
         found = []
-        for group in ctx.describe("ec2", "describe_security_groups", "SecurityGroups", Filters=layer_filters(ctx)):
+        for group in ctx.paginate("ec2", "describe_security_groups", "SecurityGroups", Filters=layer_filters(ctx)):
             fields = {
                 "vpc_id": group.get("VpcId"),
                 "group_name": group["GroupName"],
@@ -614,7 +624,7 @@ class LaunchTemplate(Ec2Kind):
 
     def read(self, ctx):
         found = []
-        templates = ctx.describe("ec2", "describe_launch_templates", "LaunchTemplates", Filters=layer_filters(ctx))
+        templates = ctx.paginate("ec2", "describe_launch_templates", "LaunchTemplates", Filters=layer_filters(ctx))
         tags = self._tags(ctx, [t["LaunchTemplateId"] for t in templates])
         for template in templates:
             versions = ctx.call(
@@ -643,7 +653,7 @@ class LaunchTemplate(Ec2Kind):
         if not ids:
             return {}
         tags = dict((i, {}) for i in ids)
-        for tag in ctx.describe(
+        for tag in ctx.paginate(
             "ec2",
             "describe_tags",
             "Tags",

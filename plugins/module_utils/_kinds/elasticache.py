@@ -15,6 +15,7 @@ run after ``apply_immediately=false`` is a no-op.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 try:
@@ -29,6 +30,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     Kind,
     contains_unknown,
     error_code,
+    not_found,
     owned,
     tag_dict,
     tag_list,
@@ -65,6 +67,14 @@ def final_snapshot_name(environment, now=None):
     return "%s-final-%s" % (environment, now.strftime("%Y%m%d%H%M%S"))
 
 
+@dataclasses.dataclass
+class CacheState:
+    """Names this layer would use that another owner's resources hold (found by the reads)."""
+
+    foreign_group: str | None = None
+    foreign_subnet_group: str | None = None
+
+
 class CacheSubnetGroup(Kind):
     """The cache subnet group ``<environment>`` (the network layer's database subnets)."""
 
@@ -79,14 +89,14 @@ class CacheSubnetGroup(Kind):
                 "CacheSubnetGroups", []
             )
         except ClientError as exc:
-            if error_code(exc) not in SUBNET_GROUP_NOT_FOUND:
+            if not not_found(exc, *SUBNET_GROUP_NOT_FOUND):
                 raise
             return []
         found = []
         for group in groups:
             tags = read_tags(ctx, group["ARN"])
             if not owned(ctx, tags):
-                ctx.shared["elasticache_foreign_subnet_group"] = group["CacheSubnetGroupName"]
+                ctx.state(CacheState).foreign_subnet_group = group["CacheSubnetGroupName"]
                 continue
             fields = {
                 "name": group["CacheSubnetGroupName"],
@@ -119,11 +129,9 @@ class CacheSubnetGroup(Kind):
         ctx.remember(self.name, current.key, group)
 
     def delete(self, ctx, current):
-        try:
-            ctx.call("elasticache", "delete_cache_subnet_group", CacheSubnetGroupName=current.id)
-        except ClientError as exc:
-            if error_code(exc) not in SUBNET_GROUP_NOT_FOUND:
-                raise
+        ctx.optional(
+            "elasticache", "delete_cache_subnet_group", SUBNET_GROUP_NOT_FOUND, CacheSubnetGroupName=current.id
+        )
 
     def set_tags(self, ctx, current, add, remove):
         set_tags(ctx, current.raw["ARN"], add, remove)
@@ -267,7 +275,7 @@ class ReplicationGroup(Kind):
         try:
             groups = ctx.call("elasticache", "describe_replication_groups", ReplicationGroupId=group_id)
         except ClientError as exc:
-            if error_code(exc) not in GROUP_NOT_FOUND:
+            if not not_found(exc, *GROUP_NOT_FOUND):
                 raise
             return None
         found = groups.get("ReplicationGroups") or []
@@ -279,7 +287,7 @@ class ReplicationGroup(Kind):
             return []
         tags = read_tags(ctx, group["ARN"])
         if not owned(ctx, tags):
-            ctx.shared["elasticache_foreign_group"] = group["ReplicationGroupId"]
+            ctx.state(CacheState).foreign_group = group["ReplicationGroupId"]
             return []
         cluster = None
         cluster_id = primary_cluster_id(group)
@@ -288,7 +296,7 @@ class ReplicationGroup(Kind):
                 clusters = ctx.call("elasticache", "describe_cache_clusters", CacheClusterId=cluster_id)
                 cluster = (clusters.get("CacheClusters") or [None])[0]
             except ClientError as exc:
-                if error_code(exc) not in CLUSTER_NOT_FOUND:
+                if not not_found(exc, *CLUSTER_NOT_FOUND):
                     raise
         raw = {"group": group, "cluster": cluster}
         return [

@@ -15,6 +15,7 @@ with the environment's tags.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 
@@ -29,6 +30,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     EngineError,
     Kind,
     error_code,
+    not_found,
     owned,
     tag_dict,
     tag_list,
@@ -41,18 +43,6 @@ MAX_PRIORITY = 50000
 LB_ATTRIBUTE_DEFAULTS = {"idle_timeout": 60, "deletion_protection": False, "access_logs": {"enabled": False}}
 TG_ATTRIBUTE_DEFAULTS = {"deregistration_delay": 300, "stickiness": False, "stickiness_duration": 86400}
 REDIRECT_DEFAULTS = {"Host": "#{host}", "Path": "/#{path}", "Query": "#{query}"}
-
-
-def pages(ctx, operation, result_key, **params):
-    """Every page of an ELBv2 Describe call (Marker / NextMarker pagination)."""
-    items = []
-    while True:
-        page = ctx.call("elbv2", operation, **params)
-        items.extend(page.get(result_key, []))
-        marker = page.get("NextMarker")
-        if not marker:
-            return items
-        params["Marker"] = marker
 
 
 def arn_dimension(arn):
@@ -275,10 +265,20 @@ def referenced_target_groups(data):
     return found
 
 
+@dataclasses.dataclass
+class Elbv2State:
+    """The one read of the environment's load balancing resources (see ``load``), and the rule priority moves
+    the layer planned ({rule ARN: (listener ARN, priority)}, applied once by the rule kind)."""
+
+    snapshot: dict | None = None
+    rule_moves: dict | None = None
+
+
 # -- the shared read -------------------------------------------------------------------------------
 def load(ctx):
     """Read everything of the environment once (see the module docstring); every kind reads from this."""
-    cached = ctx.shared.get("elbv2")
+    state = ctx.state(Elbv2State)
+    cached = state.snapshot
     if cached is not None:
         return cached
     env = ctx.environment
@@ -287,18 +287,20 @@ def load(ctx):
         try:
             balancers = ctx.call("elbv2", "describe_load_balancers", Names=[env])["LoadBalancers"]
         except ClientError as exc:
-            if error_code(exc) != "LoadBalancerNotFound":
+            if not not_found(exc, "LoadBalancerNotFound"):
                 raise
     listeners, rules = [], []
     for balancer in balancers:
-        listeners.extend(pages(ctx, "describe_listeners", "Listeners", LoadBalancerArn=balancer["LoadBalancerArn"]))
+        listeners.extend(
+            ctx.paginate("elbv2", "describe_listeners", "Listeners", LoadBalancerArn=balancer["LoadBalancerArn"])
+        )
     for listener in listeners:
-        for rule in pages(ctx, "describe_rules", "Rules", ListenerArn=listener["ListenerArn"]):
+        for rule in ctx.paginate("elbv2", "describe_rules", "Rules", ListenerArn=listener["ListenerArn"]):
             if not rule.get("IsDefault"):
                 rules.append(dict(rule, ListenerArn=listener["ListenerArn"]))
     groups = [
         tg
-        for tg in pages(ctx, "describe_target_groups", "TargetGroups", PageSize=400)
+        for tg in ctx.paginate("elbv2", "describe_target_groups", "TargetGroups", PageSize=400)
         if tg["TargetGroupName"].startswith(env + "-")
     ]
     arns = [b["LoadBalancerArn"] for b in balancers] + [g["TargetGroupArn"] for g in groups]
@@ -336,7 +338,7 @@ def load(ctx):
         "tg_attributes": tg_attrs,
         "priorities": priorities,  # listener ARN -> rule ARN -> priority, kept current by the rule kind
     }
-    ctx.shared["elbv2"] = cached
+    state.snapshot = cached
     return cached
 
 
@@ -531,7 +533,7 @@ class LoadBalancer(Elbv2Kind):
         try:
             found = ctx.call("elbv2", "describe_load_balancers", LoadBalancerArns=list(arns))["LoadBalancers"]
         except ClientError as exc:
-            if error_code(exc) != "LoadBalancerNotFound":
+            if not not_found(exc, "LoadBalancerNotFound"):
                 raise
             return {}
         return dict((lb["LoadBalancerArn"], lb.get("State", {}).get("Code")) for lb in found)
@@ -683,9 +685,10 @@ class ListenerRule(Elbv2Kind):
         return found
 
     def _reorder(self, ctx):
-        """Move every kept rule to its new priority, once per run (``ctx.shared['elbv2_rule_moves']``:
+        """Move every kept rule to its new priority, once per run (``Elbv2State.rule_moves``:
         {rule ARN: (listener ARN, priority)}, planned by the layer)."""
-        moves = ctx.shared.pop("elbv2_rule_moves", None)
+        state = ctx.state(Elbv2State)
+        moves, state.rule_moves = state.rule_moves, None
         if not moves:
             return
         priorities = load(ctx)["priorities"]

@@ -12,6 +12,7 @@ order, single strings versus lists, action case and whitespace never make a chan
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from urllib.parse import unquote
 
@@ -24,6 +25,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     TAG_RESOURCE,
     Current,
     Kind,
+    not_found,
     owned,
     tag_dict,
     tag_list,
@@ -134,17 +136,6 @@ def policies_equal(before, after):
     return normalise_policy(before, fold_case=True) == normalise_policy(after, fold_case=True)
 
 
-def iam_list(ctx, operation, result_key, **params):
-    """Every page of an IAM List call (IAM pages with Marker / IsTruncated, not NextToken)."""
-    items = []
-    while True:
-        page = ctx.call("iam", operation, **params)
-        items.extend(page.get(result_key, []))
-        if not page.get("IsTruncated") or not page.get("Marker"):
-            return items
-        params["Marker"] = page["Marker"]
-
-
 def _key_for(ctx, name, tags):
     key = tags.get(TAG_RESOURCE)
     if key:
@@ -153,27 +144,34 @@ def _key_for(ctx, name, tags):
     return name[len(prefix) :] if name.startswith(prefix) else name
 
 
+@dataclasses.dataclass
+class ProfileState:
+    """Instance profile name -> the role it was given in this run (what wait_created expects to see)."""
+
+    profile_roles: dict = dataclasses.field(default_factory=dict)
+
+
 class Role(Kind):
     """An IAM role: trust policy, description, inline policies {name: document}, managed policy ARNs."""
 
     name = "iam_role"
     unordered = ("managed_policy_arns",)
-    create_only = ("path",)
+    create_only = ("role_name", "path")
     updatable = ("assume_role_policy", "description", "inline_policies", "managed_policy_arns", "permissions_boundary")
 
     def read(self, ctx):
         found = []
-        for listed in iam_list(ctx, "list_roles", "Roles", PathPrefix=path_for(ctx.environment)):
+        for listed in ctx.paginate("iam", "list_roles", "Roles", PathPrefix=path_for(ctx.environment)):
             role = ctx.call("iam", "get_role", RoleName=listed["RoleName"])["Role"]
             tags = tag_dict(role.get("Tags"))
             if not owned(ctx, tags, adopt_untagged=True):  # the path says whose it is
                 continue
             name = role["RoleName"]
             inline = {}
-            for policy_name in iam_list(ctx, "list_role_policies", "PolicyNames", RoleName=name):
+            for policy_name in ctx.paginate("iam", "list_role_policies", "PolicyNames", RoleName=name):
                 answer = ctx.call("iam", "get_role_policy", RoleName=name, PolicyName=policy_name)
                 inline[policy_name] = normalise_policy(answer["PolicyDocument"])
-            attached = iam_list(ctx, "list_attached_role_policies", "AttachedPolicies", RoleName=name)
+            attached = ctx.paginate("iam", "list_attached_role_policies", "AttachedPolicies", RoleName=name)
             fields = {
                 "role_name": name,
                 "path": role["Path"],
@@ -258,7 +256,7 @@ class Role(Kind):
     def delete(self, ctx, current):
         name = current.id
         # A role still in an instance profile (one made by hand, say) cannot be deleted.
-        for profile in iam_list(ctx, "list_instance_profiles_for_role", "InstanceProfiles", RoleName=name):
+        for profile in ctx.paginate("iam", "list_instance_profiles_for_role", "InstanceProfiles", RoleName=name):
             ctx.call(
                 "iam",
                 "remove_role_from_instance_profile",
@@ -282,12 +280,12 @@ class InstanceProfile(Kind):
     """An instance profile holding one role.  Waited for until IAM shows the role in it."""
 
     name = "instance_profile"
-    create_only = ("path",)
+    create_only = ("instance_profile_name", "path")
     updatable = ("role_name",)
 
     def read(self, ctx):
         found = []
-        listed = iam_list(ctx, "list_instance_profiles", "InstanceProfiles", PathPrefix=path_for(ctx.environment))
+        listed = ctx.paginate("iam", "list_instance_profiles", "InstanceProfiles", PathPrefix=path_for(ctx.environment))
         for item in listed:
             profile = ctx.call("iam", "get_instance_profile", InstanceProfileName=item["InstanceProfileName"])
             profile = profile["InstanceProfile"]
@@ -316,7 +314,7 @@ class InstanceProfile(Kind):
         name = profile["InstanceProfileName"]
         if fields.get("role_name"):
             ctx.call("iam", "add_role_to_instance_profile", InstanceProfileName=name, RoleName=fields["role_name"])
-        ctx.shared.setdefault("profile_roles", {})[name] = fields.get("role_name")
+        ctx.state(ProfileState).profile_roles[name] = fields.get("role_name")
         return name
 
     def update(self, ctx, current, fields, changed):
@@ -331,13 +329,13 @@ class InstanceProfile(Kind):
         if fields.get("role_name"):
             ctx.call("iam", "add_role_to_instance_profile", InstanceProfileName=name, RoleName=fields["role_name"])
             if ctx.wait:
-                ctx.shared.setdefault("profile_roles", {})[name] = fields["role_name"]
+                ctx.state(ProfileState).profile_roles[name] = fields["role_name"]
                 self.wait_created(ctx, [name])
 
     def wait_created(self, ctx, ids):
         """IAM is eventually consistent: wait until GetInstanceProfile shows the role in each new profile,
         so the launch template that uses it next does not fail on a profile IAM does not know yet."""
-        expected = ctx.shared.get("profile_roles", {})
+        expected = ctx.state(ProfileState).profile_roles
 
         def pending():
             still = []
@@ -345,7 +343,7 @@ class InstanceProfile(Kind):
                 try:
                     profile = ctx.call("iam", "get_instance_profile", InstanceProfileName=name)["InstanceProfile"]
                 except ClientError as exc:  # NoSuchEntity right after the create
-                    if _error_code(exc) != "NoSuchEntity":
+                    if not not_found(exc, "NoSuchEntity"):
                         raise
                     still.append("instance profile %s (not visible yet)" % name)
                     continue
@@ -372,8 +370,3 @@ class InstanceProfile(Kind):
             ctx.call("iam", "tag_instance_profile", InstanceProfileName=current.id, Tags=tag_list(add))
         if remove:
             ctx.call("iam", "untag_instance_profile", InstanceProfileName=current.id, TagKeys=list(remove))
-
-
-def _error_code(exc):
-    response = getattr(exc, "response", None) or {}
-    return response.get("Error", {}).get("Code")

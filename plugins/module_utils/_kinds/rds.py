@@ -15,23 +15,25 @@ maintenance window (``apply_immediately=false``) is already asked for, so a seco
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
+
+try:
+    from botocore.exceptions import ClientError
+except ImportError:  # handled by AnsibleAWSModule
+    ClientError = Exception
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     Current,
     EngineError,
     Kind,
     contains_unknown,
+    not_found,
     owned,
     tag_dict,
     tag_list,
 )
-
-try:
-    from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
-except ImportError:  # unit tests without amazon.aws on the path never reach the error paths
-    is_boto3_error_code = None
 
 SERVICE = "rds"
 ENGINE = "postgres"
@@ -89,25 +91,6 @@ PROTECTED = (
     "To delete it: run once with deletion_protection=false (state present), then state=absent (or, to replace it, "
     "the replacing change with allow_replacement=true)."
 )
-
-
-def not_found(*codes):
-    """An except clause matching these RDS error codes (never matches without amazon.aws)."""
-    if is_boto3_error_code is None:
-        return ()
-    return is_boto3_error_code(list(codes))
-
-
-def pages(ctx, operation, result_key, **params):
-    """Every page of an RDS Describe call (RDS pages with Marker, not NextToken)."""
-    items = []
-    while True:
-        page = ctx.call(SERVICE, operation, **params)
-        items.extend(page.get(result_key, []))
-        marker = page.get("Marker")
-        if not marker:
-            return items
-        params["Marker"] = marker
 
 
 def list_tags(ctx, arn):
@@ -257,6 +240,15 @@ def final_snapshot_name(environment, now=None):
     return "%s-final-%s" % (environment, now.strftime("%Y%m%d%H%M%S"))
 
 
+@dataclasses.dataclass
+class RdsState:
+    """What the RDS kinds learn during a run: names held by resources this layer did not make ("DB subnet group
+    x", ...: a create under them is refused), and the final snapshot a delete asked for."""
+
+    foreign: list = dataclasses.field(default_factory=list)
+    final_snapshot: str | None = None
+
+
 class SubnetGroup(Kind):
     """The DB subnet group ``<environment>``: the database subnets of the network layer."""
 
@@ -266,14 +258,18 @@ class SubnetGroup(Kind):
 
     def read(self, ctx):
         try:
-            groups = pages(ctx, "describe_db_subnet_groups", "DBSubnetGroups", DBSubnetGroupName=ctx.environment)
-        except not_found("DBSubnetGroupNotFoundFault"):
+            groups = ctx.paginate(
+                SERVICE, "describe_db_subnet_groups", "DBSubnetGroups", DBSubnetGroupName=ctx.environment
+            )
+        except ClientError as exc:
+            if not not_found(exc, "DBSubnetGroupNotFoundFault"):
+                raise
             return []
         found = []
         for group in groups:
             tags = list_tags(ctx, group["DBSubnetGroupArn"])
             if not owned(ctx, tags):
-                ctx.shared.setdefault("rds_foreign", []).append("DB subnet group %s" % group["DBSubnetGroupName"])
+                ctx.state(RdsState).foreign.append("DB subnet group %s" % group["DBSubnetGroupName"])
                 continue
             fields = {
                 "description": group.get("DBSubnetGroupDescription"),
@@ -305,10 +301,7 @@ class SubnetGroup(Kind):
         )
 
     def delete(self, ctx, current):
-        try:
-            ctx.call(SERVICE, "delete_db_subnet_group", DBSubnetGroupName=current.id)
-        except not_found("DBSubnetGroupNotFoundFault"):
-            pass
+        ctx.optional(SERVICE, "delete_db_subnet_group", ("DBSubnetGroupNotFoundFault",), DBSubnetGroupName=current.id)
 
     def set_tags(self, ctx, current, add, remove):
         set_resource_tags(ctx, current.raw["DBSubnetGroupArn"], add, remove)
@@ -316,7 +309,7 @@ class SubnetGroup(Kind):
 
 def refuse_foreign(ctx, what):
     """Fail before creating a resource whose name is taken by one this layer did not make."""
-    if what in ctx.shared.get("rds_foreign", []):
+    if what in ctx.state(RdsState).foreign:
         raise EngineError(
             "%s already exists but is not tagged webstack:environment=%s, webstack:layer=%s; this module does not "
             "take over resources it did not create. Rename or delete it, or choose another environment name."
@@ -339,17 +332,17 @@ class ParameterGroup(Kind):
     def read(self, ctx):
         pattern = re.compile(r"^%s-(%s\d+(\.\d+)?)$" % (re.escape(ctx.environment), ENGINE))
         found = []
-        for group in pages(ctx, "describe_db_parameter_groups", "DBParameterGroups"):
+        for group in ctx.paginate(SERVICE, "describe_db_parameter_groups", "DBParameterGroups"):
             match = pattern.match(group["DBParameterGroupName"])
             if not match:
                 continue
             tags = list_tags(ctx, group["DBParameterGroupArn"])
             if not owned(ctx, tags):
-                ctx.shared.setdefault("rds_foreign", []).append("DB parameter group %s" % group["DBParameterGroupName"])
+                ctx.state(RdsState).foreign.append("DB parameter group %s" % group["DBParameterGroupName"])
                 continue
             parameters, apply_types = {}, {}
-            for item in pages(
-                ctx,
+            for item in ctx.paginate(
+                SERVICE,
                 "describe_db_parameters",
                 "Parameters",
                 DBParameterGroupName=group["DBParameterGroupName"],
@@ -414,7 +407,7 @@ class ParameterGroup(Kind):
         """Name -> ApplyType (static / dynamic) of every parameter of the group: read only when a parameter is
         set for the first time (its apply method depends on it)."""
         found = {}
-        for item in pages(ctx, "describe_db_parameters", "Parameters", DBParameterGroupName=group_name):
+        for item in ctx.paginate(SERVICE, "describe_db_parameters", "Parameters", DBParameterGroupName=group_name):
             if item.get("ApplyType"):
                 found[item["ParameterName"]] = item["ApplyType"]
         return found
@@ -427,10 +420,12 @@ class ParameterGroup(Kind):
     def finish(self, ctx):
         retired, self.retired = self.retired, []
         for name in retired:
-            try:
-                ctx.call(SERVICE, "delete_db_parameter_group", DBParameterGroupName=name)
-            except not_found("DBParameterGroupNotFound", "DBParameterGroupNotFoundFault"):
-                pass
+            ctx.optional(
+                SERVICE,
+                "delete_db_parameter_group",
+                ("DBParameterGroupNotFound", "DBParameterGroupNotFoundFault"),
+                DBParameterGroupName=name,
+            )
 
     def set_tags(self, ctx, current, add, remove):
         set_resource_tags(ctx, current.raw["DBParameterGroupArn"], add, remove)
@@ -465,10 +460,8 @@ class DBInstance(Kind):
                 continue
             tags = tag_dict(instance.get("TagList"))
             if not owned(ctx, tags):
-                ctx.shared.setdefault("rds_foreign", []).append("DB instance %s" % ctx.environment)
+                ctx.state(RdsState).foreign.append("DB instance %s" % ctx.environment)
                 continue
-            if (instance.get("DBInstanceStatus") or "").lower() == "deleting":
-                ctx.shared["rds_deleting"] = True
             found.append(
                 Current(INSTANCE_KEY, instance["DBInstanceIdentifier"], instance_fields(instance), tags, instance)
             )
@@ -565,11 +558,12 @@ class DBInstance(Kind):
         if (current.raw or {}).get("DBInstanceStatus", "").lower() == "deleting":
             return  # an earlier run asked already
         params = self.delete_params(ctx, current)
-        try:
-            ctx.call(SERVICE, "delete_db_instance", **params)
-        except not_found("DBInstanceNotFound", "DBInstanceNotFoundFault"):
+        if (
+            ctx.optional(SERVICE, "delete_db_instance", ("DBInstanceNotFound", "DBInstanceNotFoundFault"), **params)
+            is None
+        ):
             return
-        ctx.shared["rds_final_snapshot"] = params.get("FinalDBSnapshotIdentifier")
+        ctx.state(RdsState).final_snapshot = params.get("FinalDBSnapshotIdentifier")
 
     def wait_created(self, ctx, ids):
         def pending():

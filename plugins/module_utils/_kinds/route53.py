@@ -15,6 +15,7 @@ zone is deleted).  Ownership records are added, updated and removed in that same
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
 import uuid
@@ -207,13 +208,7 @@ def zones_named(ctx, domain):
 
 
 def all_zones(ctx):
-    zones, params = [], {}
-    while True:
-        page = ctx.call("route53", "list_hosted_zones", **params)
-        zones.extend(page.get("HostedZones", []))
-        if not page.get("IsTruncated"):
-            return zones
-        params["Marker"] = page["NextMarker"]
+    return ctx.paginate("route53", "list_hosted_zones", "HostedZones")
 
 
 def longest_zone(ctx, name):
@@ -377,30 +372,25 @@ def wait_insync(ctx, change_id, what):
     ctx.poll(what + " to reach every Route 53 server", pending)
 
 
+@dataclasses.dataclass
+class ZoneState:
+    """The zone the dns layer works in, and every zone's record sets read in this run (one listing each)."""
+
+    records: dict = dataclasses.field(default_factory=dict)  # zone id -> ZoneRecords
+    zone_id: str | None = None
+    zone_owned: bool = False  # made by (tagged for) this environment
+    name_servers: list = dataclasses.field(default_factory=list)
+    zone_changes: list = dataclasses.field(default_factory=list)  # change ids of zones created now (waited INSYNC)
+
+
 def read_records(ctx, zone_id):
-    """The zone's record sets: one paginated ListResourceRecordSets per run (cached in ctx.shared)."""
-    cache = ctx.shared.setdefault("route53_zones", {})
+    """The zone's record sets: one paginated ListResourceRecordSets per run (kept in ZoneState.records)."""
+    cache = ctx.state(ZoneState).records
     if zone_id in cache:
         return cache[zone_id]
-    rrsets, params = [], {"HostedZoneId": zone_id}
-    while True:
-        page = ctx.call("route53", "list_resource_record_sets", **params)
-        rrsets.extend(page.get("ResourceRecordSets", []))
-        if not page.get("IsTruncated"):
-            break
-        params["StartRecordName"] = page["NextRecordName"]
-        params["StartRecordType"] = page["NextRecordType"]
-        if page.get("NextRecordIdentifier"):
-            params["StartRecordIdentifier"] = page["NextRecordIdentifier"]
-        else:
-            params.pop("StartRecordIdentifier", None)
+    rrsets = ctx.paginate("route53", "list_resource_record_sets", "ResourceRecordSets", HostedZoneId=zone_id)
     cache[zone_id] = ZoneRecords(zone_id, rrsets)
     return cache[zone_id]
-
-
-def flush_all(ctx, comment):
-    for zone_id in sorted(ctx.shared.get("route53_zones", {})):
-        ctx.shared["route53_zones"][zone_id].flush(ctx, comment)
 
 
 # -- kinds ------------------------------------------------------------------------------------
@@ -432,15 +422,15 @@ class HostedZone(Kind):
         ours = [(z, t) for z, t in tagged if owned(ctx, t)]
         zone, tags = (ours or tagged)[0]
         zone_id = zone_id_of(zone["Id"])
-        ctx.shared["zone_id"] = zone_id
-        ctx.shared["zone_owned"] = bool(ours)
+        state = ctx.state(ZoneState)
+        state.zone_id = zone_id
+        state.zone_owned = bool(ours)
         records = read_records(ctx, zone_id)
         ns = records.rrsets.get((fqdn(zone["Name"]), "NS"))
-        ctx.shared["name_servers"] = [r["Value"].rstrip(".") for r in (ns or {}).get("ResourceRecords", [])]
+        state.name_servers = [r["Value"].rstrip(".") for r in (ns or {}).get("ResourceRecords", [])]
         if self.absent:
             foreign = records.foreign(ctx.environment)
             if not ours or foreign:
-                ctx.shared["zone_kept"] = foreign
                 return []
         return [Current("zone", zone_id, {"name": fqdn(zone["Name"])}, tags, zone)]
 
@@ -456,15 +446,16 @@ class HostedZone(Kind):
         if tags:
             self.set_tags(ctx, Current(key, zone_id, fields), tags, [])
         ctx.remember(self.name, key, answer)
-        ctx.shared["zone_id"] = zone_id
-        ctx.shared["zone_owned"] = True
-        ctx.shared["name_servers"] = [n.rstrip(".") for n in answer.get("DelegationSet", {}).get("NameServers", [])]
-        ctx.shared.setdefault("route53_zones", {})[zone_id] = ZoneRecords(zone_id, [])
-        ctx.shared.setdefault("zone_changes", []).append(answer["ChangeInfo"]["Id"])
+        state = ctx.state(ZoneState)
+        state.zone_id = zone_id
+        state.zone_owned = True
+        state.name_servers = [n.rstrip(".") for n in answer.get("DelegationSet", {}).get("NameServers", [])]
+        state.records[zone_id] = ZoneRecords(zone_id, [])
+        state.zone_changes.append(answer["ChangeInfo"]["Id"])
         return zone_id
 
     def wait_created(self, ctx, ids):
-        for change_id in ctx.shared.get("zone_changes", []):
+        for change_id in ctx.state(ZoneState).zone_changes:
             wait_insync(ctx, change_id, "the new hosted zone")
 
     def update(self, ctx, current, fields, changed):
@@ -499,6 +490,7 @@ class RecordSet(Kind):
     blue/green swap), never create or delete."""
 
     name = "record"
+    create_only = ("name", "type")
     updatable = ("ttl", "values", "alias")
 
     def __init__(self, scope=None, peers=()):
@@ -506,7 +498,7 @@ class RecordSet(Kind):
         self.peers = tuple(peers)
 
     def read(self, ctx):
-        zone_id = ctx.shared.get("zone_id")
+        zone_id = ctx.state(ZoneState).zone_id
         if not zone_id:
             return []
         records = read_records(ctx, zone_id)
@@ -524,7 +516,7 @@ class RecordSet(Kind):
         return records_equal(field, before, after)
 
     def _records(self, ctx):
-        return read_records(ctx, ctx.shared["zone_id"])
+        return read_records(ctx, ctx.state(ZoneState).zone_id)
 
     def create(self, ctx, key, fields, tags):
         records = self._records(ctx)
@@ -548,5 +540,5 @@ class RecordSet(Kind):
         return sorted(keys)
 
     def finish(self, ctx):
-        if ctx.shared.get("zone_id"):
+        if ctx.state(ZoneState).zone_id:
             self._records(ctx).flush(ctx, "webstack %s: %s records" % (ctx.environment, ctx.layer))

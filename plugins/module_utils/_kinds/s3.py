@@ -13,6 +13,7 @@ The objects (``asset``) are read with ListObjectsV2 (one call per 1000 keys); th
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import ipaddress
 import json
@@ -32,6 +33,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     Kind,
     contains_unknown,
     error_code,
+    not_found,
     owned,
     tag_dict,
     tag_list,
@@ -335,21 +337,23 @@ def read_ownership(answer):
     return rules[0].get("ObjectOwnership") if rules else None
 
 
-def optional(ctx, operation, missing, **params):
-    """An S3 Get call whose "not configured" error means None."""
-    try:
-        return ctx.call("s3", operation, **params)
-    except ClientError as exc:
-        if error_code(exc) in missing:
-            return None
-        raise
+@dataclasses.dataclass
+class AssetsState:
+    """What the static assets kinds pass each other during a run."""
+
+    account_id: str | None = None  # the caller's account (STS, once)
+    bucket: str | None = None  # the bucket's name
+    bucket_state: str = "missing"  # "missing", "ours" or "foreign: <why>" (the bucket read)
+    uploaded: list = dataclasses.field(default_factory=list)  # object keys put in this run
+    deleted: list = dataclasses.field(default_factory=list)  # object keys deleted in this run
 
 
 def account_id(ctx):
     """The caller's account (one STS GetCallerIdentity per run, only when needed)."""
-    if "account_id" not in ctx.shared:
-        ctx.shared["account_id"] = ctx.call("sts", "get_caller_identity")["Account"]
-    return ctx.shared["account_id"]
+    state = ctx.state(AssetsState)
+    if state.account_id is None:
+        state.account_id = ctx.call("sts", "get_caller_identity")["Account"]
+    return state.account_id
 
 
 def region_of(ctx):
@@ -359,15 +363,17 @@ def region_of(ctx):
 
 def bucket_name(ctx, given=None):
     """The bucket's name: the one given, else ``<environment>-assets-<account id>``."""
-    if "assets_bucket" not in ctx.shared:
-        ctx.shared["assets_bucket"] = given or default_bucket_name(ctx.environment, account_id(ctx))
-    return ctx.shared["assets_bucket"]
+    state = ctx.state(AssetsState)
+    if state.bucket is None:
+        state.bucket = given or default_bucket_name(ctx.environment, account_id(ctx))
+    return state.bucket
 
 
 class Bucket(Kind):
     """The private bucket.  Every setting is read and converged on its own; only what differs is put."""
 
     name = "bucket"
+    create_only = ("name",)
     updatable = ("versioning", "encryption", "public_access_block", "ownership", "lifecycle")
 
     def __init__(self, bucket=None):
@@ -376,28 +382,33 @@ class Bucket(Kind):
 
     def read(self, ctx):
         name = bucket_name(ctx, self.bucket)
-        ctx.shared["assets_bucket_state"] = "missing"
+        ctx.state(AssetsState).bucket_state = "missing"
         try:
             tags = tag_dict(ctx.call("s3", "get_bucket_tagging", Bucket=name).get("TagSet"))
         except ClientError as exc:
             code = error_code(exc)
-            if code in ("NoSuchBucket", "404"):
+            if not_found(exc, "NoSuchBucket", "404"):
                 return []
-            if code != "NoSuchTagSet":
-                ctx.shared["assets_bucket_state"] = "foreign: %s" % code
+            if not not_found(exc, "NoSuchTagSet"):
+                # another account's bucket answers AccessDenied: the layer fails naming the code
+                ctx.state(AssetsState).bucket_state = "foreign: %s" % code
                 return []
             tags = {}
         if not owned(ctx, tags):
-            ctx.shared["assets_bucket_state"] = "foreign: not tagged %s=%s" % (TAG_ENVIRONMENT, ctx.environment)
+            ctx.state(AssetsState).bucket_state = "foreign: not tagged %s=%s" % (TAG_ENVIRONMENT, ctx.environment)
             return []
-        ctx.shared["assets_bucket_state"] = "ours"
+        ctx.state(AssetsState).bucket_state = "ours"
         versioning = ctx.call("s3", "get_bucket_versioning", Bucket=name).get("Status") or "Disabled"
-        encryption = optional(
-            ctx, "get_bucket_encryption", ("ServerSideEncryptionConfigurationNotFoundError",), Bucket=name
+        encryption = ctx.optional(
+            "s3", "get_bucket_encryption", ("ServerSideEncryptionConfigurationNotFoundError",), Bucket=name
         )
-        block = optional(ctx, "get_public_access_block", ("NoSuchPublicAccessBlockConfiguration",), Bucket=name)
-        ownership = optional(ctx, "get_bucket_ownership_controls", ("OwnershipControlsNotFoundError",), Bucket=name)
-        lifecycle = optional(ctx, "get_bucket_lifecycle_configuration", ("NoSuchLifecycleConfiguration",), Bucket=name)
+        block = ctx.optional("s3", "get_public_access_block", ("NoSuchPublicAccessBlockConfiguration",), Bucket=name)
+        ownership = ctx.optional(
+            "s3", "get_bucket_ownership_controls", ("OwnershipControlsNotFoundError",), Bucket=name
+        )
+        lifecycle = ctx.optional(
+            "s3", "get_bucket_lifecycle_configuration", ("NoSuchLifecycleConfiguration",), Bucket=name
+        )
         fields = {
             "name": name,
             "versioning": versioning,
@@ -518,13 +529,14 @@ class BucketPolicy(Kind):
     """The bucket policy that admits only the distribution; compared as parsed, normalised JSON."""
 
     name = "bucket_policy"
+    create_only = ("bucket",)
     updatable = ("policy",)
 
     def read(self, ctx):
-        if ctx.shared.get("assets_bucket_state") != "ours":
+        if ctx.state(AssetsState).bucket_state != "ours":
             return []
-        name = ctx.shared["assets_bucket"]
-        answer = optional(ctx, "get_bucket_policy", ("NoSuchBucketPolicy",), Bucket=name)
+        name = ctx.state(AssetsState).bucket
+        answer = ctx.optional("s3", "get_bucket_policy", ("NoSuchBucketPolicy",), Bucket=name)
         if not answer or not answer.get("Policy"):
             return []
         return [Current(POLICY_KEY, name, {"bucket": name, "policy": json.loads(answer["Policy"])}, {}, answer)]
@@ -567,21 +579,15 @@ class Asset(Kind):
         self.doomed = []
 
     def read(self, ctx):
-        if self.files is None or ctx.shared.get("assets_bucket_state") != "ours":
+        if self.files is None or ctx.state(AssetsState).bucket_state != "ours":
             return []
-        name = ctx.shared["assets_bucket"]
+        name = ctx.state(AssetsState).bucket
         found = []
-        params = {"Bucket": name, "MaxKeys": 1000}
-        while True:
-            page = ctx.call("s3", "list_objects_v2", **params)
-            for item in page.get("Contents") or []:
-                if item["Key"] in self.files or self.delete_stale:
-                    fields = {"etag": (item.get("ETag") or "").strip('"'), "size": item.get("Size")}
-                    found.append(Current(item["Key"], item["Key"], fields, {}, item))
-            token = page.get("NextContinuationToken")
-            if not page.get("IsTruncated") or not token:
-                return found
-            params["ContinuationToken"] = token
+        for item in ctx.paginate("s3", "list_objects_v2", "Contents", Bucket=name, MaxKeys=1000):
+            if item["Key"] in self.files or self.delete_stale:
+                fields = {"etag": (item.get("ETag") or "").strip('"'), "size": item.get("Size")}
+                found.append(Current(item["Key"], item["Key"], fields, {}, item))
+        return found
 
     def equal(self, field, before, after):
         if field in ("content_type", "cache_control") and before is None:
@@ -601,7 +607,7 @@ class Asset(Kind):
             ctx.call(
                 "s3",
                 "put_object",
-                Bucket=ctx.shared["assets_bucket"],
+                Bucket=ctx.state(AssetsState).bucket,
                 Key=key,
                 Body=handle,
                 ContentType=item["content_type"],
@@ -609,7 +615,7 @@ class Asset(Kind):
                 ContentMD5=base64.b64encode(bytes.fromhex(item["md5"])).decode("ascii"),
                 Metadata={MD5_METADATA: item["md5"]},
             )
-        ctx.shared.setdefault("assets_uploaded", []).append(key)
+        ctx.state(AssetsState).uploaded.append(key)
 
     def set_tags(self, ctx, current, add, remove):
         """Objects are not tagged (their bucket is)."""
@@ -618,8 +624,8 @@ class Asset(Kind):
         self.doomed.append(current.key)  # deleted in batches by wait_deleted
 
     def wait_deleted(self, ctx, ids):
-        name = ctx.shared["assets_bucket"]
+        name = ctx.state(AssetsState).bucket
         doomed, self.doomed = self.doomed, []
         for start in range(0, len(doomed), DELETE_BATCH):
             delete_objects(ctx, name, [{"Key": key} for key in doomed[start : start + DELETE_BATCH]])
-        ctx.shared.setdefault("assets_deleted", []).extend(doomed)
+        ctx.state(AssetsState).deleted.extend(doomed)

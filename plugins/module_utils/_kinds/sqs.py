@@ -28,6 +28,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     Kind,
     Unknown,
     contains_unknown,
+    not_found,
     owned,
 )
 from ansible_collections.webstack.aws.plugins.module_utils._kinds.iam import normalise_policy
@@ -287,11 +288,6 @@ def attribute_values(fields, changed=None, before=None, create=False):
     return result
 
 
-def not_found(exc):
-    response = getattr(exc, "response", None) or {}
-    return response.get("Error", {}).get("Code") in NOT_FOUND_CODES
-
-
 class SqsQueue(Kind):
     """An SQS queue: the worker queue (key ``queue``) or its dead-letter queue (key ``dead-letter``).
 
@@ -314,7 +310,7 @@ class SqsQueue(Kind):
         prefix = ctx.environment + "-"
         adoptable = dict((name, key) for key, name in self.names.items())
         found = []
-        urls = ctx.describe(SERVICE, "list_queues", "QueueUrls", QueueNamePrefix=prefix, MaxResults=1000)
+        urls = ctx.paginate(SERVICE, "list_queues", "QueueUrls", QueueNamePrefix=prefix, MaxResults=1000)
         for url in sorted(urls):
             name = queue_name_from_url(url)
             if not name.startswith(prefix):
@@ -327,7 +323,7 @@ class SqsQueue(Kind):
                     "Attributes", {}
                 )
             except ClientError as exc:
-                if not_found(exc):
+                if not_found(exc, *NOT_FOUND_CODES):
                     continue  # deleted a moment ago: ListQueues shows a deleted queue for up to a minute
                 raise
             fields = queue_fields(attributes)
@@ -365,7 +361,7 @@ class SqsQueue(Kind):
         try:
             ctx.call(SERVICE, "delete_queue", QueueUrl=current.raw["QueueUrl"])
         except ClientError as exc:
-            if not not_found(exc):
+            if not not_found(exc, *NOT_FOUND_CODES):
                 raise
 
     def set_tags(self, ctx, current, add, remove):

@@ -458,7 +458,7 @@ class AutoScalingLayer(LayerSpec):
         missing = [key for key, value in policies.items() if not value["policy_arn"]]
         if missing and group_id is not None and ctx.applied and not ctx.check_mode:
             # PutScalingPolicy answers the ARN; an endpoint that does not (moto) is read back once
-            found = ctx.describe("autoscaling", "describe_policies", "ScalingPolicies", AutoScalingGroupName=group_id)
+            found = ctx.paginate("autoscaling", "describe_policies", "ScalingPolicies", AutoScalingGroupName=group_id)
             arns = dict((p["PolicyName"], p.get("PolicyARN")) for p in found)
             for key in missing:
                 policies[key]["policy_arn"] = arns.get(policies[key]["policy_name"])

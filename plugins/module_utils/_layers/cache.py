@@ -14,6 +14,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._kinds.elasticache im
     SECRET,
     SECRET_ROTATED,
     SUBNET_GROUP_KEY,
+    CacheState,
     CacheSubnetGroup,
     ReplicationGroup,
     endpoints,
@@ -218,7 +219,8 @@ class CacheLayer(LayerSpec):
 
     def desired(self, ctx, params, current):
         env = ctx.environment
-        if ctx.shared.get("elasticache_foreign_group") or ctx.shared.get("elasticache_foreign_subnet_group"):
+        foreign = ctx.state(CacheState)
+        if foreign.foreign_group or foreign.foreign_subnet_group:
             raise EngineError(
                 "An ElastiCache replication group or cache subnet group named %s exists without this environment's "
                 "webstack tags (made by hand, or by another tool): the cache layer will not adopt it. Delete or rename "
@@ -271,7 +273,7 @@ class CacheLayer(LayerSpec):
     def outputs(self, ctx, params, ids, current):
         group_id = ids.get("replication_group", {}).get(GROUP_KEY)
         have = current.get("replication_group", {}).get(GROUP_KEY)
-        made = ctx.shared.get("created", {}).get(("replication_group", GROUP_KEY))
+        made = ctx.created.get(("replication_group", GROUP_KEY))
         group, cluster = {}, None
         if have is not None:
             group, cluster = have.raw["group"], have.raw["cluster"]

@@ -11,6 +11,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._kinds.acm import (
     KEY,
     KEY_TYPES,
     Certificate,
+    CertificateState,
     pending_domains,
     validation_records,
 )
@@ -138,5 +139,5 @@ class CertificateLayer(LayerSpec):
             "hosted_zone_id": zone.get("id"),
             "validation_records": validation_records(described) if described else [],
             "pending": pending_domains(described) if described else [],
-            "retained": list(ctx.shared.get("certificates_kept", [])),
+            "retained": list(ctx.state(CertificateState).kept),
         }

@@ -16,6 +16,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._kinds.rds import (
     SUBNET_GROUP_KEY,
     DBInstance,
     ParameterGroup,
+    RdsState,
     SubnetGroup,
     family,
     major_version,
@@ -357,12 +358,12 @@ class DatabaseLayer(LayerSpec):
             "parameter_group": ids.get("parameter_group", {}).get(group_key),
             "subnet_group": ids.get("subnet_group", {}).get(SUBNET_GROUP_KEY),
             "pending_modifications": dict(instance.get("PendingModifiedValues") or {}),
-            "final_snapshot": ctx.shared.get("rds_final_snapshot"),
+            "final_snapshot": ctx.state(RdsState).final_snapshot,
         }
 
     def absent_outputs(self, ctx, params):
         """For state=absent, once run_layer asks for it: the final snapshot taken, if any."""
-        return {"final_snapshot": ctx.shared.get("rds_final_snapshot")}
+        return {"final_snapshot": ctx.state(RdsState).final_snapshot}
 
 
 def check_version(current_version, wanted, params):

@@ -20,6 +20,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._kinds.route53 import
     RECORD_TYPES,
     HostedZone,
     RecordSet,
+    ZoneState,
     bare,
     dns_name,
     fqdn,
@@ -248,7 +249,7 @@ class DnsLayer(LayerSpec):
         want = {"hosted_zone": {}, "record": {}}
         if zone is not None:
             # ours: tags enforced; found (made elsewhere): left exactly as it is
-            tags = ctx.tags_for("zone") if ctx.shared.get("zone_owned") else dict(zone.tags)
+            tags = ctx.tags_for("zone") if ctx.state(ZoneState).zone_owned else dict(zone.tags)
             want["hosted_zone"]["zone"] = Desired({"name": fqdn(domain)}, tags)
         elif params["create_zone"] and not params.get("swap"):
             want["hosted_zone"]["zone"] = Desired({"name": fqdn(domain)}, ctx.tags_for("zone"))
@@ -338,7 +339,7 @@ class DnsLayer(LayerSpec):
 
     def _refuse_conflicts(self, ctx, records, current):
         """A record set we would create that exists and is not ours, or a CNAME next to other records."""
-        zone_id = ctx.shared.get("zone_id")
+        zone_id = ctx.state(ZoneState).zone_id
         if not zone_id:
             return
         zone = read_records(ctx, zone_id)
@@ -366,7 +367,7 @@ class DnsLayer(LayerSpec):
     def outputs(self, ctx, params, ids, current):
         zone_id = (ids.get("hosted_zone") or {}).get("zone")
         owned = {}
-        zone_id_known = ctx.shared.get("zone_id")
+        zone_id_known = ctx.state(ZoneState).zone_id
         if zone_id_known:
             zone = read_records(ctx, zone_id_known)
             for name, record_type in zone.owned(ctx.environment, ctx.layer):
@@ -386,15 +387,15 @@ class DnsLayer(LayerSpec):
             "environment": ctx.environment,
             "domain": bare(params["domain"]),
             "hosted_zone_id": zone_id,
-            "zone_created_by_environment": bool(ctx.shared.get("zone_owned")) or zone_id is None,
-            "name_servers": ctx.shared.get("name_servers", []) if zone_id else [],
+            "zone_created_by_environment": bool(ctx.state(ZoneState).zone_owned) or zone_id is None,
+            "name_servers": ctx.state(ZoneState).name_servers if zone_id else [],
             "cname": bare(absolute(ctx.environment, params["domain"])),
             "records": records,
         }
 
 
 def params_domain(zone_id, ctx):
-    zone = ctx.shared.get("route53_zones", {}).get(zone_id)
+    zone = ctx.state(ZoneState).records.get(zone_id)
     for name, record_type in zone.rrsets if zone else {}:
         if record_type == "SOA":
             return name

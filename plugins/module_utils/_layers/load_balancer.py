@@ -11,6 +11,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._engine import Desire
 from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec
 from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
 from ansible_collections.webstack.aws.plugins.module_utils._kinds.elbv2 import (
+    Elbv2State,
     Listener,
     ListenerRule,
     LoadBalancer,
@@ -444,7 +445,7 @@ class LoadBalancerLayer(LayerSpec):
             if have is not None and serving_listener is not None and have.fields["listener_arn"] == serving_listener.id:
                 moves[have.id] = (serving_listener.id, priority)
         self.rule_kind.order = order
-        ctx.shared["elbv2_rule_moves"] = moves
+        ctx.state(Elbv2State).rule_moves = moves
         self.want = want
         return want
 

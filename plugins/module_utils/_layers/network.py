@@ -14,6 +14,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._kinds.ec2 import (
     ElasticIp,
     InternetGateway,
     NatGateway,
+    NetworkState,
     RouteTable,
     Subnet,
     Vpc,
@@ -214,7 +215,7 @@ class NetworkLayer(LayerSpec):
             for index, zone in enumerate(zones):
                 key = "%s-%s" % (tier, zone)
                 subnets[tier][zone] = {"id": ids.get("subnet", {}).get(key), "cidr_block": self.blocks[tier][index]}
-        public_ips = dict(ctx.shared.get("public_ips", {}))
+        public_ips = dict(ctx.state(NetworkState).public_ips)
         for address in current.get("elastic_ip", {}).values():
             public_ips.setdefault(address.id, address.fields.get("public_ip"))
         nat_ids = dict(

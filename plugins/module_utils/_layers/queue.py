@@ -57,7 +57,7 @@ def argument_spec():
         kms_key_id=dict(type="str"),
         kms_data_key_reuse=dict(type="int", no_log=False),
         policy=dict(type="dict"),
-        restrict_dead_letter_sources=dict(type="bool", default=False),
+        restrict_dead_letter_sources=dict(type="bool", default=True),
         allow_replacement=dict(type="bool", default=False),
     )
 

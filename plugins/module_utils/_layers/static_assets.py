@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 
-from ansible_collections.webstack.aws.plugins.module_utils._engine import Desired, Ref, Unknown
+from ansible_collections.webstack.aws.plugins.module_utils._engine import Desired, Ref, Unknown, not_found
 from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec
 from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError, in_range
 from ansible_collections.webstack.aws.plugins.module_utils._kinds import s3
@@ -25,6 +25,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._kinds.cloudfront imp
     MINIMUM_TLS,
     OAC_KEY,
     Distribution,
+    DistributionState,
     OriginAccessControl,
     distribution_comment,
     distribution_id,
@@ -148,8 +149,8 @@ class StaticAssetsLayer(LayerSpec):
 
     def desired(self, ctx, params, current):
         env = ctx.environment
-        state = ctx.shared.get("assets_bucket_state", "missing")
-        name = ctx.shared["assets_bucket"]
+        state = ctx.state(s3.AssetsState).bucket_state
+        name = ctx.state(s3.AssetsState).bucket
         if state.startswith("foreign"):
             raise ValidationError(
                 "bucket",
@@ -266,18 +267,20 @@ class StaticAssetsLayer(LayerSpec):
         """With SSE-KMS (or an unknown multipart part size) the ETag is not the MD5: a same-size object is then
         compared by the MD5 this module stores in its metadata (one HeadObject), and kept when it matches."""
         try:
-            head = ctx.call("s3", "head_object", Bucket=ctx.shared["assets_bucket"], Key=key)
-        except ClientError:
+            head = ctx.call("s3", "head_object", Bucket=ctx.state(s3.AssetsState).bucket, Key=key)
+        except ClientError as exc:
+            if not not_found(exc, "404", "NoSuchKey", "NotFound"):
+                raise  # AccessDenied and the like fail the run: never a silent re-upload
             return None
         if (head.get("Metadata") or {}).get(s3.MD5_METADATA) == item["md5"]:
             return found.fields.get("etag")
         return None
 
     def outputs(self, ctx, params, ids, current):
-        name = ctx.shared.get("assets_bucket")
+        name = ctx.state(s3.AssetsState).bucket
         arn = ids.get("distribution", {}).get(DISTRIBUTION_KEY)
         described = (ctx.description("distribution", DISTRIBUTION_KEY, current) or {}) if arn else {}
-        status = ctx.shared.get("distribution_status", {}).get(arn) or described.get("Status")
+        status = ctx.state(DistributionState).status.get(arn) or described.get("Status")
         domain = described.get("DomainName")
         aliases = params.get("aliases") or []
         url = None
@@ -298,5 +301,5 @@ class StaticAssetsLayer(LayerSpec):
             "status": status,
             "uploaded": list(self.uploads),
             "deleted": list(self.stale),
-            "invalidation_id": ctx.shared.get("assets_invalidation"),
+            "invalidation_id": ctx.state(DistributionState).invalidation,
         }

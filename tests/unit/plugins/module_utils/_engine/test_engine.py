@@ -471,3 +471,63 @@ def test_a_resource_tagged_with_the_old_layer_name_is_migrated_by_one_tag_update
     assert [(c.action, c.id) for c in plan.changes] == [(DELETE, "g-1")]
     gone.apply(plan, {})
     assert sorted(store.items) == ["g-2", "g-3"]  # another environment's and another layer's are left alone
+
+
+def test_not_found_matches_only_the_named_codes():
+    import botocore.exceptions
+
+    from ansible_collections.webstack.aws.plugins.module_utils._engine import not_found
+
+    def error(code):
+        return botocore.exceptions.ClientError({"Error": {"Code": code, "Message": "m"}}, "Op")
+
+    assert not_found(error("NoSuchBucket"), "NoSuchBucket", "404")
+    assert not not_found(error("AccessDenied"), "NoSuchBucket", "404")
+    assert not not_found(error("NoSuchBucket"))  # no codes: nothing is "not found"
+    assert not not_found(ValueError("NoSuchBucket"), "NoSuchBucket")
+
+
+def test_a_changed_field_neither_create_only_nor_updatable_is_a_planning_error_naming_kind_and_field():
+    store = Store()
+    converge(store, desired())
+    want = desired()
+    want["net"]["main"].fields["owner"] = "someone"  # a field the kind declares nowhere
+    store.items[next(i for i, v in store.items.items() if v[0] == "net")][2]["owner"] = "else"
+    ctx, engine = make(store)
+    engine.read()
+    with pytest.raises(EngineError) as err:
+        engine.plan(want)
+    message = str(err.value)
+    assert "net main" in message and "field owner" in message and "neither create-only nor updatable" in message
+    assert store.calls[-1][0] == "create"  # nothing was done while planning
+
+
+def test_an_undeclared_field_that_matches_plans_nothing():
+    store = Store()
+    converge(store, desired())
+    want = desired()
+    want["net"]["main"].fields["owner"] = "same"
+    store.items[next(i for i, v in store.items.items() if v[0] == "net")][2]["owner"] = "same"
+    ctx, engine = make(store)
+    engine.read()
+    assert engine.plan(want).changes == []
+
+
+def test_updatable_field_is_an_update_and_create_only_field_a_replacement():
+    store = Store()
+    converge(store, desired())
+    ctx, engine = make(store)
+    engine.read()
+    assert [(c.action, c.kind, sorted(c.fields)) for c in engine.plan(desired(dns=False)).changes] == [
+        (UPDATE, "net", ["dns"])
+    ]
+    assert [c.action for c in engine.plan(desired(cidr="10.1.0.0/16")).changes][0] == REPLACE
+
+
+def test_every_kind_declares_its_fields_in_one_list_only():
+    from ansible_collections.webstack.aws.plugins.module_utils._engine.inventory import KINDS
+
+    for service, kinds in KINDS.items():
+        for kind in kinds:
+            both = set(kind.create_only) & set(kind.updatable)
+            assert not both, "%s %s: %s both create-only and updatable" % (service, kind.name, sorted(both))

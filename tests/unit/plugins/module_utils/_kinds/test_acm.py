@@ -10,7 +10,12 @@ import botocore.session
 from botocore.stub import ANY, Stubber
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import REPLACE, Context, Engine
-from ansible_collections.webstack.aws.plugins.module_utils._kinds.acm import KEY_TYPES, sans_of, validation_records
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.acm import (
+    KEY_TYPES,
+    CertificateState,
+    sans_of,
+    validation_records,
+)
 from ansible_collections.webstack.aws.plugins.module_utils._layers.certificate import CertificateLayer
 
 OLD = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000001"
@@ -178,7 +183,7 @@ def test_stubber_retired_certificate_still_in_use_is_left_alone_and_the_plan_is_
         acm.assert_no_pending_responses()
         r53.assert_no_pending_responses()
     assert plan.changes == []
-    assert ctx.shared["certificates_kept"] == [{"arn": OLD, "in_use_by": [LB]}]
+    assert ctx.state(CertificateState).kept == [{"arn": OLD, "in_use_by": [LB]}]
 
 
 def test_certificate_names_and_validation_records_are_deduplicated():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 
+import botocore.exceptions
 import botocore.session
 import pytest
 from botocore.stub import ANY, Stubber
@@ -391,3 +392,11 @@ def test_instance_refresh_through_the_engine_moves_the_group_to_the_new_version_
         "update launch_template launch_template (image_id)",
         "create instance_refresh instance_refresh",
     ]
+
+
+def test_instance_refresh_access_denied_propagates_not_reported_as_a_missing_api_stubber(stubbed):
+    ctx, stubber = stubbed
+    stubber.add_client_error("describe_instance_refreshes", service_error_code="AccessDenied", http_status_code=403)
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        running_refresh(ctx, "shop")
+    assert err.value.response["Error"]["Code"] == "AccessDenied"

@@ -11,6 +11,7 @@ from botocore.stub import ANY, Stubber
 from ansible_collections.webstack.aws.plugins.module_utils._engine import Context, EngineError, Unknown
 from ansible_collections.webstack.aws.plugins.module_utils._kinds.cloudfront import (
     Distribution,
+    DistributionState,
     apply_fields,
     distribution_fields,
     invalidation_paths,
@@ -183,7 +184,7 @@ def test_stubber_update_waits_until_deployed():
     with stub:
         Distribution().update(ctx, current, fields(), ["price_class"])
     stub.assert_no_pending_responses()
-    assert ctx.shared["distribution_status"][ARN] == "Deployed"
+    assert ctx.state(DistributionState).status[ARN] == "Deployed"
 
 
 def test_stubber_wait_times_out_naming_the_distribution():

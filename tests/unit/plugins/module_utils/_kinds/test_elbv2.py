@@ -9,6 +9,7 @@ from botocore.stub import Stubber
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import Context, Current
 from ansible_collections.webstack.aws.plugins.module_utils._kinds import elbv2
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.elbv2 import Elbv2State
 from ansible_collections.webstack.aws.plugins.module_utils._layers import load_balancer
 
 ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:"
@@ -255,8 +256,8 @@ def test_rule_swap_is_two_set_rule_priorities_calls_stubber():
     listener = ARN + "listener/app/shop/50dc6c495c0c9188/f0e1"
     rule_a, rule_b = ARN + "listener-rule/app/shop/1/2/aaaa", ARN + "listener-rule/app/shop/1/2/bbbb"
     ctx = Context("shop", "load_balancer", clients={"elbv2": client})
-    ctx.shared["elbv2"] = {"priorities": {listener: {rule_a: 1, rule_b: 2}}}
-    ctx.shared["elbv2_rule_moves"] = {rule_a: (listener, 2), rule_b: (listener, 1)}
+    ctx.state(Elbv2State).snapshot = {"priorities": {listener: {rule_a: 1, rule_b: 2}}}
+    ctx.state(Elbv2State).rule_moves = {rule_a: (listener, 2), rule_b: (listener, 1)}
     stub.add_response(
         "set_rule_priorities",
         {"Rules": []},
@@ -272,7 +273,7 @@ def test_rule_swap_is_two_set_rule_priorities_calls_stubber():
         kind.update(ctx, Current("http-rule-a", rule_a, {}), {}, ["priority"])
         kind.update(ctx, Current("http-rule-b", rule_b, {}), {}, ["priority"])  # already moved: no call
     stub.assert_no_pending_responses()
-    assert ctx.shared["elbv2"]["priorities"][listener] == {rule_a: 2, rule_b: 1}
+    assert ctx.state(Elbv2State).snapshot["priorities"][listener] == {rule_a: 2, rule_b: 1}
 
 
 def test_answers_shaped_like_real_aws_plan_nothing_stubber():

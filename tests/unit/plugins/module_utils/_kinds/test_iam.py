@@ -14,6 +14,7 @@ from botocore.stub import Stubber
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import Context, Current, EngineError
 from ansible_collections.webstack.aws.plugins.module_utils._kinds import iam
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.iam import ProfileState
 
 DOC = {
     "Version": "2012-10-17",
@@ -119,7 +120,7 @@ def _ctx(client, timeout=60):
     ctx = Context(
         "shop", "instance_profile", clients={"iam": client}, wait_timeout=timeout, sleep=sleep, clock=lambda: now[0]
     )
-    ctx.shared["profile_roles"] = {"shop-instance": "shop-instance"}
+    ctx.state(ProfileState).profile_roles = {"shop-instance": "shop-instance"}
     return ctx
 
 
@@ -263,8 +264,8 @@ def test_stubber_iam_lists_page_with_marker():
         "list_role_policies", {"PolicyNames": ["b"], "IsTruncated": False}, {"RoleName": "r", "Marker": "m1"}
     )
     with stub:
-        names = iam.iam_list(
-            Context("shop", "instance_profile", clients={"iam": client}),
+        names = Context("shop", "instance_profile", clients={"iam": client}).paginate(
+            "iam",
             "list_role_policies",
             "PolicyNames",
             RoleName="r",

@@ -13,6 +13,7 @@ from botocore.stub import Stubber
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import Context, Engine, EngineError
 from ansible_collections.webstack.aws.plugins.module_utils._kinds import rds
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.rds import RdsState
 from ansible_collections.webstack.aws.plugins.module_utils._layers.database import (
     DatabaseLayer,
     argument_spec,
@@ -367,7 +368,7 @@ def test_delete_takes_a_final_snapshot_and_waits_stubber():
         layer = DatabaseLayer(now=WHEN)
         ctx, plan = run(layer, params(state="absent"), rds_client)
         stub.assert_no_pending_responses()
-    assert ctx.shared["rds_final_snapshot"] == "shop-final-20260304050607"
+    assert ctx.state(RdsState).final_snapshot == "shop-final-20260304050607"
     assert layer.absent_outputs(ctx, params(state="absent")) == {"final_snapshot": "shop-final-20260304050607"}
     assert ctx.applied == [
         "delete db_instance database",
@@ -389,7 +390,7 @@ def test_delete_without_final_snapshot_stubber():
         )
         kind.delete(ctx, current)
         stub.assert_no_pending_responses()
-    assert ctx.shared["rds_final_snapshot"] is None
+    assert ctx.state(RdsState).final_snapshot is None
 
 
 def test_major_upgrade_moves_to_the_new_group_then_retires_the_old_stubber():

@@ -95,3 +95,35 @@ def test_stubber_bucket_with_versions_refuses_delete_without_force():
     with stub, pytest.raises(EngineError) as exc:
         s3.Bucket("b").check_delete(ctx, current)
     assert "force=true" in str(exc.value)
+
+
+def test_stubber_access_denied_on_a_bucket_setting_propagates_not_read_as_not_configured():
+    """The one not-found idiom (``ctx.optional``): NoSuch... means "not configured", AccessDenied fails the run."""
+    s3client = client("s3")
+    ctx = Context("shop", "static_assets", clients={"s3": s3client})
+    with Stubber(s3client) as stub:
+        stub.add_response(
+            "get_bucket_tagging",
+            {
+                "TagSet": [
+                    {"Key": "webstack:environment", "Value": "shop"},
+                    {"Key": "webstack:layer", "Value": "static_assets"},
+                ]
+            },
+        )
+        stub.add_response("get_bucket_versioning", {"Status": "Enabled"})
+        stub.add_client_error("get_bucket_encryption", service_error_code="AccessDenied", http_status_code=403)
+        with pytest.raises(botocore.exceptions.ClientError) as err:
+            s3.Bucket("shop-assets").read(ctx)
+    assert err.value.response["Error"]["Code"] == "AccessDenied"
+
+
+def test_stubber_not_configured_setting_is_none():
+    s3client = client("s3")
+    ctx = Context("shop", "static_assets", clients={"s3": s3client})
+    with Stubber(s3client) as stub:
+        stub.add_client_error("get_bucket_policy", service_error_code="NoSuchBucketPolicy", http_status_code=404)
+        assert ctx.optional("s3", "get_bucket_policy", ("NoSuchBucketPolicy",), Bucket="b") is None
+        stub.add_client_error("get_bucket_policy", service_error_code="AccessDenied", http_status_code=403)
+        with pytest.raises(botocore.exceptions.ClientError):
+            ctx.optional("s3", "get_bucket_policy", ("NoSuchBucketPolicy",), Bucket="b")

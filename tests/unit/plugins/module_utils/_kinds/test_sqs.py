@@ -456,3 +456,37 @@ def test_stubber_a_queue_deleted_a_moment_ago_and_a_neighbour_are_skipped():
         stub.add_response("get_queue_attributes", stored(name), {"QueueUrl": URL + name, "AttributeNames": ["All"]})
     plan, _out, _ctx = run(stub, sqs, params(restrict_dead_letter_sources=True), apply=False)
     assert plan.changes == []
+
+
+def test_stubber_emulator_gap_default_restricts_dead_letter_sources_through_the_engine():
+    """Emulator gap: moto never returns a RedriveAllowPolicy (tools/awsemu.py patches it to, as SQS does).  The
+    default (restrict_dead_letter_sources=true) against SQS's real answers, through the real engine: a DLQ
+    without the policy gets it (alone, one SetQueueAttributes); one with it, as SQS returns it, is a no-op."""
+    assert argument_spec()["restrict_dead_letter_sources"]["default"] is True
+    sqs = client()
+    stub = Stubber(sqs)
+    read_stubs(stub, [DEAD, MAIN], dead_extra={"RedriveAllowPolicy": None})
+    stub.add_response(
+        "set_queue_attributes",
+        {},
+        {
+            "QueueUrl": URL + DEAD,
+            "Attributes": {
+                "RedriveAllowPolicy": '{"redrivePermission":"byQueue","sourceQueueArns":["%s"]}' % (PREFIX + MAIN)
+            },
+        },
+    )
+    plan, _out, ctx = run(stub, sqs, params())
+    assert [(c.action, c.key, sorted(c.fields)) for c in plan.changes] == [
+        (UPDATE, "dead-letter", ["redrive_allow_policy"])
+    ]
+    assert ctx.applied == ["update sqs_queue dead-letter (redrive_allow_policy)"]
+    sqs = client()
+    stub = Stubber(sqs)
+    read_stubs(stub, [DEAD, MAIN])
+    plan, out, ctx = run(stub, sqs, params())
+    assert plan.changes == [] and ctx.applied == []
+    assert json.loads(out["dead_letter_attributes"]["RedriveAllowPolicy"]) == {
+        "redrivePermission": "byQueue",
+        "sourceQueueArns": [PREFIX + MAIN],
+    }

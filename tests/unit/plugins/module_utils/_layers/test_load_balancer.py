@@ -7,6 +7,7 @@ import pytest
 from ansible_collections.webstack.aws.plugins.module_utils._engine import Context, Current, Ref, Unknown
 from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
 from ansible_collections.webstack.aws.plugins.module_utils._kinds import elbv2
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.elbv2 import Elbv2State
 from ansible_collections.webstack.aws.plugins.module_utils._layers import load_balancer
 
 ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:"
@@ -185,5 +186,5 @@ def test_kept_rules_whose_priority_changes_are_planned_as_one_reorder():
         {"name": "a", "conditions": {"path_patterns": ["/a"]}, "forward": "default"},
     ]
     layer, ctx, _want = desired(current, rules=rules)
-    assert ctx.shared["elbv2_rule_moves"] == {"rule-b": (listener.id, 1), "rule-a": (listener.id, 2)}
+    assert ctx.state(Elbv2State).rule_moves == {"rule-b": (listener.id, 1), "rule-a": (listener.id, 2)}
     assert layer.rule_kind.sort_keys(["http-rule-a", "http-rule-b", "gone"]) == ["http-rule-b", "http-rule-a", "gone"]

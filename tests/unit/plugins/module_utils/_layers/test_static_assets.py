@@ -7,7 +7,7 @@ import pytest
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
 from ansible_collections.webstack.aws.plugins.module_utils._kinds import s3
-from ansible_collections.webstack.aws.plugins.module_utils._layers.static_assets import validate
+from ansible_collections.webstack.aws.plugins.module_utils._layers.static_assets import StaticAssetsLayer, validate
 
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-4000-8000-000000000001"
 
@@ -69,3 +69,28 @@ def test_validation_of_the_other_options():
         validate(params(default_root_object="/index.html"))
     assert exc.value.option == "default_root_object"
     validate(params(aliases=["cdn.example.com", "*.example.com"], certificate_arn=CERT))
+
+
+def test_stubber_access_denied_on_head_object_fails_instead_of_a_silent_reupload():
+    import botocore.exceptions
+    import botocore.session
+    from botocore.stub import Stubber
+
+    from ansible_collections.webstack.aws.plugins.module_utils._engine import Context, Current
+
+    client = botocore.session.get_session().create_client(
+        "s3",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106
+    )
+    ctx = Context("shop", "static_assets", clients={"s3": client})
+    ctx.state(s3.AssetsState).bucket = "shop-assets"
+    found = Current("a.css", "a.css", {"etag": "x", "size": 3})
+    spec = StaticAssetsLayer()
+    with Stubber(client) as stub:
+        stub.add_client_error("head_object", service_error_code="404", http_status_code=404)
+        assert spec.stored_md5(ctx, "a.css", {"md5": "m"}, found) is None  # missing: uploaded again
+        stub.add_client_error("head_object", service_error_code="AccessDenied", http_status_code=403)
+        with pytest.raises(botocore.exceptions.ClientError):
+            spec.stored_md5(ctx, "a.css", {"md5": "m"}, found)

@@ -29,6 +29,15 @@ description:
   - O(swap) is the blue/green swap - the CNAMEs of this environment and of O(swap.peer) exchange targets in one
     atomic ChangeResourceRecordSets batch. It is idempotent - O(swap.swapped) is the desired mapping, not a
     toggle - and check mode shows both records' before and after.
+  - The swap is state, kept in the zone - while two environments are swapped, each has a TXT record
+    C(_webstack-swap.<environment>.<domain>) reading
+    C("webstack:environment=<environment>;webstack:layer=dns;swapped-with=<peer>"), written and removed in the
+    swap's own batch (plan kind C(swap)). A later run with O(load_balancer_dns_name) (a provision of either
+    environment) keeps the swap - it points the peer's CNAME at this environment's load balancer and leaves its own
+    CNAME, which the peer's run keeps at the peer's load balancer - so only a run with O(swap) changes where the
+    names point. Such a run refuses to go on when the two swap states disagree, and when the CNAMEs look swapped
+    with no state recorded (by an earlier release) - run the swap once to record it.
+  - O(state=absent) of a swapped environment is refused while the peer's CNAME exists - swap back first.
   - "Reads cost one ListHostedZonesByName, one ListTagsForResource per zone with that name, and one paginated
     ListResourceRecordSets. All the changes of a run are one ChangeResourceRecordSets batch (atomic),
     followed by GetChange until C(INSYNC) when O(wait=true)."
@@ -51,6 +60,8 @@ options:
       - The load balancer's DNS name (the C(load_balancer) layer's output). When given, C(<api_name>.<domain>)
         is an alias A record (and AAAA with O(ipv6)) to it, and C(<environment>.<domain>) a CNAME to it with TTL 60.
       - When omitted, those records are left alone.
+      - While this environment is swapped with another (see O(swap)), its CNAME is left as it is and the peer's
+        CNAME points to this load balancer instead.
       - With O(swap), this environment's own load balancer (required).
     type: str
   load_balancer_hosted_zone_id:
@@ -117,8 +128,9 @@ options:
   swap:
     description:
       - The blue/green swap of the environment CNAMEs of this environment and O(swap.peer), in one atomic batch.
-      - A mode of its own - only those two CNAMEs are changed (both must exist, each owned by its environment),
-        and O(records) must not be given.
+      - A mode of its own - only those two CNAMEs and the two environments' swap states are changed (both CNAMEs
+        must exist, each owned by its environment), and O(records) must not be given.
+      - Refused when either environment is swapped with a third one.
       - Each environment's own target is known - this one's is O(load_balancer_dns_name); the peer's is what its
         CNAME holds when not swapped (or what this one's holds when swapped).
     type: dict
@@ -204,7 +216,7 @@ plan:
       type: str
       sample: update
     kind:
-      description: V(hosted_zone) or V(record).
+      description: V(hosted_zone), V(swap) (an environment's swap state, keyed by the environment) or V(record).
       type: str
       sample: record
     key:
@@ -262,8 +274,16 @@ dns:
       description: The environment CNAME's name.
       type: str
       sample: shop-blue.example.com
+    swapped_with:
+      description:
+        - The environment this one is swapped with (each CNAME points at the other's load balancer), or null.
+        - Null when the run managed neither CNAME (no O(load_balancer_dns_name), no O(swap)).
+      type: str
+      sample: shop-green
     records:
-      description: Every record this environment owns in the zone (C(name), C(type), C(ttl), C(values), C(alias)).
+      description:
+        - Every record this environment owns in the zone (C(name), C(type), C(ttl), C(values), C(alias)).
+        - With O(swap), or while swapped, also the peer's CNAME that this run manages.
       type: list
       elements: dict
       sample: [{"name": "shop-blue.example.com", "type": "CNAME", "ttl": 60, "values": ["blue-1.elb.amazonaws.com"],

@@ -136,9 +136,16 @@ def test_zone_records_update_and_delete(emulator, aws):
     assert zones(aws) == []
 
 
+def swap_state(records, env):
+    found = records.get(("_webstack-swap.%s.%s" % (env, DOMAIN), "TXT"))
+    return found["ResourceRecords"][0]["Value"] if found else None
+
+
 def test_blue_green_swap_is_atomic_and_idempotent(emulator, aws):
-    blue = run_task(emulator, "dns", lb_args("dns-sw-blue", BLUE_LB))
-    run_task(emulator, "dns", lb_args("dns-sw-green", GREEN_LB, create_zone=False, api_name="green-api"))
+    blue_args = lb_args("dns-sw-blue", BLUE_LB)
+    green_args = lb_args("dns-sw-green", GREEN_LB, create_zone=False, api_name="green-api")
+    blue = run_task(emulator, "dns", blue_args)
+    run_task(emulator, "dns", green_args)
     zone_id = blue.result["dns"]["hosted_zone_id"]
     swap = {
         "environment": "dns-sw-blue",
@@ -147,28 +154,130 @@ def test_blue_green_swap_is_atomic_and_idempotent(emulator, aws):
         "swap": {"peer": "dns-sw-green", "swapped": True},
     }
     runs = quartet(emulator, "dns", swap)
-    plan = {c["key"]: c["fields"] for c in runs.first_check.plan}
+    plan = {(c["kind"], c["key"]): c["fields"] for c in runs.first_check.plan}
     assert plan == {
-        "dns-sw-blue.%s/CNAME" % DOMAIN: {"values": {"before": [BLUE_LB], "after": [GREEN_LB]}},
-        "dns-sw-green.%s/CNAME" % DOMAIN: {"values": {"before": [GREEN_LB], "after": [BLUE_LB]}},
+        ("record", "dns-sw-blue.%s/CNAME" % DOMAIN): {"values": {"before": [BLUE_LB], "after": [GREEN_LB]}},
+        ("record", "dns-sw-green.%s/CNAME" % DOMAIN): {"values": {"before": [GREEN_LB], "after": [BLUE_LB]}},
+        # the swap is state: both sides record it, in the same batch
+        ("swap", "dns-sw-blue"): {
+            "swapped_with": {"before": None, "after": "dns-sw-green"},
+            "tags": {"before": {}, "after": {}},
+        },
+        ("swap", "dns-sw-green"): {
+            "swapped_with": {"before": None, "after": "dns-sw-blue"},
+            "tags": {"before": {}, "after": {}},
+        },
     }
     assert rrset_batches(runs.apply) == 1  # both sides in one atomic batch
+    assert runs.apply.result["dns"]["swapped_with"] == "dns-sw-green"
     records = zone_records(aws, zone_id)
     assert cname(records, "dns-sw-blue") == GREEN_LB and cname(records, "dns-sw-green") == BLUE_LB
+    assert (
+        swap_state(records, "dns-sw-blue")
+        == '"webstack:environment=dns-sw-blue;webstack:layer=dns;swapped-with=dns-sw-green"'
+    )
+    assert (
+        swap_state(records, "dns-sw-green")
+        == '"webstack:environment=dns-sw-green;webstack:layer=dns;swapped-with=dns-sw-blue"'
+    )
     # the peer's CNAME still belongs to the peer
     owner = records[("_webstack-owner.dns-sw-green." + DOMAIN, "TXT")]["ResourceRecords"][0]["Value"]
     assert "environment=dns-sw-green;" in owner
 
-    # and back
-    runs = quartet(emulator, "dns", dict(swap, swap={"peer": "dns-sw-green", "swapped": False}))
-    assert len(runs.first_check.plan) == 2
+    # a later run of either side with its load balancer (what a provision does) keeps the swap: no change at all
+    for args, peer in ((blue_args, "dns-sw-green"), (green_args, "dns-sw-blue")):
+        runs = quartet(emulator, "dns", args)
+        assert runs.first_check.plan == [] and runs.apply.calls["mutating"] == 0
+        assert runs.apply.result["dns"]["swapped_with"] == peer
+    records = zone_records(aws, zone_id)
+    assert cname(records, "dns-sw-blue") == GREEN_LB and cname(records, "dns-sw-green") == BLUE_LB
+
+    # a CNAME changed by hand while swapped is repaired by the run whose load balancer it should point at
+    aws.route53.change_resource_record_sets(
+        HostedZoneId=zone_id,
+        ChangeBatch={
+            "Changes": [
+                {
+                    "Action": "UPSERT",
+                    "ResourceRecordSet": {
+                        "Name": "dns-sw-green.%s." % DOMAIN,
+                        "Type": "CNAME",
+                        "TTL": 60,
+                        "ResourceRecords": [{"Value": "elsewhere.example.org"}],
+                    },
+                }
+            ]
+        },
+    )
+    runs = quartet(emulator, "dns", blue_args)
+    assert runs.first_check.actions() == [("update", "record", "dns-sw-green.%s/CNAME" % DOMAIN)]
+    assert cname(zone_records(aws, zone_id), "dns-sw-green") == BLUE_LB
+
+    # neither side can be deleted while swapped (their names carry each other's traffic); nothing is touched
+    for env in ("dns-sw-blue", "dns-sw-green"):
+        refused = run_task(
+            emulator, "dns", {"environment": env, "domain": DOMAIN, "state": "absent"}, expect_failure=True
+        )
+        assert "is swapped with" in refused.result["msg"] and "Swap them back first" in refused.result["msg"]
+        assert refused.calls["mutating"] == 0
+    # nor swapped with a third environment
+    third = run_task(emulator, "dns", dict(swap, swap={"peer": "dns-sw-red", "swapped": True}), expect_failure=True)
+    assert "dns-sw-blue is swapped with dns-sw-green" in third.result["msg"] and third.calls["mutating"] == 0
+
+    # and back (from the other side): both CNAMEs home, both states gone, in one batch
+    back = {
+        "environment": "dns-sw-green",
+        "domain": DOMAIN,
+        "load_balancer_dns_name": GREEN_LB,
+        "swap": {"peer": "dns-sw-blue", "swapped": False},
+    }
+    runs = quartet(emulator, "dns", back)
+    assert sorted(runs.first_check.actions()) == [
+        ("delete", "swap", "dns-sw-blue"),
+        ("delete", "swap", "dns-sw-green"),
+        ("update", "record", "dns-sw-blue.%s/CNAME" % DOMAIN),
+        ("update", "record", "dns-sw-green.%s/CNAME" % DOMAIN),
+    ]
+    assert rrset_batches(runs.apply) == 1 and runs.apply.result["dns"]["swapped_with"] is None
     records = zone_records(aws, zone_id)
     assert cname(records, "dns-sw-blue") == BLUE_LB and cname(records, "dns-sw-green") == GREEN_LB
+    assert swap_state(records, "dns-sw-blue") is None and swap_state(records, "dns-sw-green") is None
+    runs = quartet(emulator, "dns", blue_args)
+    assert runs.first_check.plan == [] and runs.apply.result["dns"]["swapped_with"] is None
 
     # the peer did not create the zone: its absent leaves it; blue's absent then deletes it
     green_gone = run_task(emulator, "dns", {"environment": "dns-sw-green", "domain": DOMAIN, "state": "absent"})
     assert {a[1] for a in green_gone.actions()} == {"record"}
     run_task(emulator, "dns", {"environment": "dns-sw-blue", "domain": DOMAIN, "state": "absent"})
+    assert zones(aws) == []
+
+
+def test_a_swap_without_recorded_state_is_refused_not_undone(emulator, aws):
+    """CNAMEs swapped with no swap state (an earlier release's swap): a run with the load balancer refuses to
+    flip them back; a swap run records the state, after which the runs keep it."""
+    blue_args = lb_args("dns-lg-blue", BLUE_LB)
+    green_args = lb_args("dns-lg-green", GREEN_LB, create_zone=False, api_name="lg-green-api")
+    zone_id = run_task(emulator, "dns", blue_args).result["dns"]["hosted_zone_id"]
+    run_task(emulator, "dns", green_args)
+    changes = []
+    for env, target in (("dns-lg-blue", GREEN_LB), ("dns-lg-green", BLUE_LB)):
+        rrset = {"Name": "%s.%s." % (env, DOMAIN), "Type": "CNAME", "TTL": 60, "ResourceRecords": [{"Value": target}]}
+        changes.append({"Action": "UPSERT", "ResourceRecordSet": rrset})
+    aws.route53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
+
+    refused = run_task(emulator, "dns", blue_args, expect_failure=True)
+    assert "they look swapped" in refused.result["msg"] and refused.calls["mutating"] == 0
+    assert cname(zone_records(aws, zone_id), "dns-lg-blue") == GREEN_LB
+
+    swap = dict(blue_args, swap={"peer": "dns-lg-green", "swapped": True})
+    del swap["load_balancer_hosted_zone_id"]
+    runs = quartet(emulator, "dns", swap)
+    assert sorted(runs.first_check.actions()) == [("create", "swap", "dns-lg-blue"), ("create", "swap", "dns-lg-green")]
+    for args in (blue_args, green_args):
+        assert quartet(emulator, "dns", args).first_check.plan == []
+    run_task(emulator, "dns", dict(swap, swap={"peer": "dns-lg-green", "swapped": False}))
+    run_task(emulator, "dns", {"environment": "dns-lg-green", "domain": DOMAIN, "state": "absent"})
+    run_task(emulator, "dns", {"environment": "dns-lg-blue", "domain": DOMAIN, "state": "absent"})
     assert zones(aws) == []
 
 
@@ -203,6 +312,7 @@ BAD_INPUTS = [
     ({"records": [{"name": "a.other.org.", "type": "A", "values": ["192.0.2.1"]}]}, "is not in the zone"),
     ({"swap": {"peer": "dns-bad", "swapped": True}}, "swap.peer: must be another environment"),
     ({"swap": {"peer": "green", "swapped": True}}, "load_balancer_dns_name: is required with swap"),
+    ({"records": [{"name": "_webstack-swap.x", "type": "TXT", "values": ["t"]}]}, "are the module's own"),
     ({"bogus": 1}, "Unsupported parameters"),
 ]
 

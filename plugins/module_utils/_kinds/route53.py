@@ -8,9 +8,14 @@ owns has a TXT record ``_webstack-owner.<name>`` whose value reads
 its registry).  A record set is ours only if that TXT names our environment, our layer and its type;
 anything else in the zone is never touched.
 
+The blue/green swap of two environments' CNAMEs is state, kept in the zone the same way: while
+``<env>.<domain>`` and ``<peer>.<domain>`` are swapped, each of the two has a TXT record
+``_webstack-swap.<env>.<domain>`` reading ``"webstack:environment=<env>;webstack:layer=dns;swapped-with=<peer>"``
+(self-describing, like the ownership records: one whose value does not parse so is not ours).
+
 A zone is read with one paginated ListResourceRecordSets, and every change of a run goes to AWS in
 one ChangeResourceRecordSets batch (atomic), sent by the record kind's ``finish`` (or just before the
-zone is deleted).  Ownership records are added, updated and removed in that same batch.
+zone is deleted).  Ownership and swap-state records are added, updated and removed in that same batch.
 """
 
 from __future__ import annotations
@@ -29,13 +34,16 @@ from ansible_collections.webstack.aws.plugins.module_utils._engine import (
 )
 from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
 
+RESERVED_PREFIX = "_webstack-"  # names the module keeps its own records under
 OWNER_PREFIX = "_webstack-owner."
 OWNER_TTL = 300
+SWAP_PREFIX = "_webstack-swap."
 CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"
 RECORD_TYPES = ("A", "AAAA", "CAA", "CNAME", "MX", "NS", "PTR", "SRV", "TXT")
 HOSTNAME_VALUED = ("CNAME", "NS", "PTR", "MX", "SRV")
 LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 OWNER_VALUE = re.compile(r'^"webstack:environment=([^;]*);webstack:layer=([^;]*);types=([A-Z0-9,]*)"$')
+SWAP_VALUE = re.compile(r'^"webstack:environment=([^;]*);webstack:layer=([^;]*);swapped-with=([^;"]+)"$')
 
 
 # -- names ------------------------------------------------------------------------------------
@@ -103,6 +111,21 @@ def parse_owner(value):
 
 def record_key(name, record_type):
     return "%s/%s" % (bare(name), record_type)
+
+
+def swap_name(environment, domain):
+    """The name of an environment's swap-state TXT record: ``_webstack-swap.<environment>.<domain>.``"""
+    return fqdn("%s%s.%s" % (SWAP_PREFIX, environment, bare(domain)))
+
+
+def swap_value(environment, layer, peer):
+    return '"webstack:environment=%s;webstack:layer=%s;swapped-with=%s"' % (environment, layer, peer)
+
+
+def parse_swap(value):
+    """(environment, layer, peer) from a swap-state TXT value, or None."""
+    match = SWAP_VALUE.match(value or "")
+    return (match.group(1), match.group(2), match.group(3)) if match else None
 
 
 # -- values -----------------------------------------------------------------------------------
@@ -263,10 +286,28 @@ class ZoneRecords:
             keys.extend((name, t) for t in sorted(types) if (name, t) in self.rrsets)
         return keys
 
+    def swap_state(self, environment, domain):
+        """(layer, peer, rrset) of the environment's swap-state record, None when it has none, or False when
+        that name holds a record that is not one (never ours to change)."""
+        rrset = self.rrsets.get((swap_name(environment, domain), "TXT"))
+        if rrset is None:
+            return None
+        values = [r["Value"] for r in rrset.get("ResourceRecords", [])]
+        parsed = parse_swap(values[0]) if len(values) == 1 else None
+        if not parsed or parsed[0] != environment:
+            return False
+        return parsed[1], parsed[2], rrset
+
     def foreign(self, environment):
         """Record sets that neither sit at the apex as SOA/NS nor belong to this environment."""
         mine = set(self.owned(environment))
         mine.update((owner_name(n), "TXT") for n, (env, _ly, _t) in self.owners.items() if env == environment)
+        for name, record_type in self.rrsets:
+            if record_type == "TXT" and name.startswith(SWAP_PREFIX):
+                values = [r["Value"] for r in self.rrsets[(name, record_type)].get("ResourceRecords", [])]
+                parsed = parse_swap(values[0]) if len(values) == 1 else None
+                if parsed and parsed[0] == environment and name.startswith("%s%s." % (SWAP_PREFIX, environment)):
+                    mine.add((name, record_type))
         found = []
         for name, record_type in sorted(self.rrsets):
             if record_type in ("SOA", "NS") and not self._below_apex(name):
@@ -381,6 +422,8 @@ class ZoneState:
     zone_owned: bool = False  # made by (tagged for) this environment
     name_servers: list = dataclasses.field(default_factory=list)
     zone_changes: list = dataclasses.field(default_factory=list)  # change ids of zones created now (waited INSYNC)
+    swapped_with: dict = dataclasses.field(default_factory=dict)  # environment -> the peer its swap record names
+    swap_foreign: list = dataclasses.field(default_factory=list)  # environments whose swap record is not ours
 
 
 def read_records(ctx, zone_id):
@@ -486,26 +529,28 @@ class RecordSet(Kind):
     """Record sets of the zone that this environment's layer owns (see the module docstring).
 
     ``scope(name, type)`` says which owned record sets this run manages (options left out leave theirs
-    alone); ``peers`` lists other environments whose owned record sets this run may update in place (the
-    blue/green swap), never create or delete."""
+    alone); ``peers`` are other environments whose owned record sets this run may update in place (the
+    blue/green swap), never create or delete: ``{environment: scope}``, or a function of the context that
+    returns it (called when reading, so an earlier kind's read can tell who the peer is)."""
 
     name = "record"
     create_only = ("name", "type")
     updatable = ("ttl", "values", "alias")
 
-    def __init__(self, scope=None, peers=()):
+    def __init__(self, scope=None, peers=None):
         self.scope = scope or (lambda name, record_type: True)
-        self.peers = tuple(peers)
+        self.peers = peers or {}
 
     def read(self, ctx):
         zone_id = ctx.state(ZoneState).zone_id
         if not zone_id:
             return []
         records = read_records(ctx, zone_id)
+        peers = self.peers(ctx) if callable(self.peers) else self.peers
         found = []
-        for environment in (ctx.environment,) + self.peers:
+        for environment, scope in [(ctx.environment, self.scope)] + sorted(peers.items()):
             for name, record_type in records.owned(environment, ctx.layer):
-                if not self.scope(name, record_type):
+                if not scope(name, record_type):
                     continue
                 rrset = records.rrsets[(name, record_type)]
                 key = record_key(name, record_type)
@@ -542,3 +587,89 @@ class RecordSet(Kind):
     def finish(self, ctx):
         if ctx.state(ZoneState).zone_id:
             self._records(ctx).flush(ctx, "webstack %s: %s records" % (ctx.environment, ctx.layer))
+
+
+class SwapState(Kind):
+    """The blue/green swap state of environment CNAMEs (see the module docstring): key the environment, field
+    ``swapped_with`` the peer.  Present for both of two swapped environments, absent for one that is not.
+
+    ``environments`` are read (this one first); with ``follow``, so is the peer this one's state names.
+    ``refuse_delete``: deleting this environment's own state (a teardown) is refused while the peer's CNAME
+    still exists, since each name then carries the other's traffic."""
+
+    name = "swap"
+    updatable = ("swapped_with",)
+
+    def __init__(self, domain, environments=(), follow=False, refuse_delete=False):
+        self.domain = domain
+        self.environments = tuple(environments)
+        self.follow = follow
+        self.refuse_delete = refuse_delete
+
+    def read(self, ctx):
+        zone_id = ctx.state(ZoneState).zone_id
+        if not zone_id or not self.environments:
+            return []
+        records = read_records(ctx, zone_id)
+        wanted, found, foreign = list(self.environments), [], []
+        for environment in wanted:
+            state = records.swap_state(environment, self.domain)
+            if state is False:
+                foreign.append(environment)
+                continue
+            if state is None or state[0] != ctx.layer:
+                continue
+            _layer, peer, rrset = state
+            found.append(Current(environment, record_key(rrset["Name"], "TXT"), {"swapped_with": peer}, {}, rrset))
+            if self.follow and environment == ctx.environment and peer not in wanted:
+                wanted.append(peer)
+        ctx.state(ZoneState).swap_foreign = foreign
+        ctx.state(ZoneState).swapped_with = dict((c.key, c.fields["swapped_with"]) for c in found)
+        return found
+
+    def _record(self, environment, peer, layer):
+        return {
+            "Name": swap_name(environment, self.domain),
+            "Type": "TXT",
+            "TTL": OWNER_TTL,
+            "ResourceRecords": [{"Value": swap_value(environment, layer, peer)}],
+        }
+
+    def _records(self, ctx):
+        return read_records(ctx, ctx.state(ZoneState).zone_id)
+
+    def create(self, ctx, key, fields, tags):
+        self._records(ctx).upsert(self._record(key, fields["swapped_with"], ctx.layer))
+        return record_key(swap_name(key, self.domain), "TXT")
+
+    def update(self, ctx, current, fields, changed):
+        self._records(ctx).upsert(self._record(current.key, fields["swapped_with"], ctx.layer))
+
+    def delete(self, ctx, current):
+        self._records(ctx).delete(current.raw)
+
+    def set_tags(self, ctx, current, add, remove):
+        """Record sets have no tags."""
+
+    def check_delete(self, ctx, current):
+        if not self.refuse_delete or current.key != ctx.environment:
+            return
+        peer = current.fields["swapped_with"]
+        records = self._records(ctx)
+        peer_cname = (fqdn("%s.%s" % (peer, bare(self.domain))), "CNAME")
+        if peer_cname in records.owned(peer, ctx.layer):
+            raise EngineError(
+                "%s is swapped with %s: %s.%s and %s.%s each point at the other's load balancer, so deleting %s would "
+                "break both names. Swap them back first (playbooks/swap.yml -e webstack_swap_with=%s "
+                "-e webstack_swapped=false, or webstack.aws.dns with swap.swapped=false), then delete it"
+                % (
+                    ctx.environment,
+                    peer,
+                    ctx.environment,
+                    bare(self.domain),
+                    peer,
+                    bare(self.domain),
+                    ctx.environment,
+                    peer,
+                )
+            )

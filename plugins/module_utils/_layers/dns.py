@@ -5,7 +5,10 @@
 - ``api.<domain>``: alias A (and AAAA) to the load balancer, and ``<environment>.<domain>``: a CNAME to
   the load balancer's DNS name (TTL 60) - managed when ``load_balancer_dns_name`` is given.
 - ``records``: any other records (``cdn.<domain>`` alias to CloudFront...) - managed when given.
-- ``swap``: the blue/green swap of two environments' CNAMEs, in one atomic change batch.
+- ``swap``: the blue/green swap of two environments' CNAMEs, in one atomic change batch.  The swap is state,
+  kept in the zone (``_kinds/route53.SwapState``): a later run with ``load_balancer_dns_name`` (a provision of
+  either environment) keeps it - it points the PEER's CNAME at this environment's load balancer and leaves its
+  own CNAME to the peer's run - and only a run with ``swap`` changes it.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from ansible_collections.webstack.aws.plugins.module_utils._engine import Desire
 from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec
 from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
 from ansible_collections.webstack.aws.plugins.module_utils._kinds.route53 import (
-    OWNER_PREFIX,
     RECORD_TYPES,
+    RESERVED_PREFIX,
     HostedZone,
     RecordSet,
+    SwapState,
     ZoneState,
     bare,
     dns_name,
@@ -30,6 +34,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._kinds.route53 import
     read_records,
     record_fields,
     record_key,
+    swap_name,
 )
 
 CNAME_TTL = 60
@@ -140,8 +145,8 @@ def validate(params, check_mode=False):
         dns_name(name, option + ".name", wildcard=True)
         if not in_zone(name, domain):
             raise ValidationError(option + ".name", "%s is not in the zone %s" % (bare(name), bare(domain)))
-        if name.startswith(OWNER_PREFIX):
-            raise ValidationError(option + ".name", "names starting with %s are the module's own" % OWNER_PREFIX)
+        if name.startswith(RESERVED_PREFIX):
+            raise ValidationError(option + ".name", "names starting with %s are the module's own" % RESERVED_PREFIX)
         record_type = record["type"]
         key = (name, record_type)
         if key in seen:
@@ -208,6 +213,7 @@ class DnsLayer(LayerSpec):
     def __init__(self):
         self.params = None
         self.records = {}
+        self.swapped_with = None
 
     def validate(self, params, check_mode):
         validate(params, check_mode)
@@ -235,12 +241,40 @@ class DnsLayer(LayerSpec):
 
         return scope
 
+    def _peers(self, ctx):
+        """{peer: scope} of the peer records this run may update: with swap, the peer's CNAME; on a run with
+        load_balancer_dns_name while this environment is swapped (its swap state, read just before), the
+        peer's CNAME too, which then points at this environment's load balancer."""
+        params = self.params
+        if params["state"] == "absent":
+            return {}
+        if params.get("swap"):
+            peer = params["swap"]["peer"]
+        elif params.get("load_balancer_dns_name") is not None:
+            peer = ctx.state(ZoneState).swapped_with.get(ctx.environment)
+        else:
+            peer = None
+        if not peer:
+            return {}
+        key = (absolute(peer, params["domain"]), "CNAME")
+        return {peer: lambda name, record_type: (name, record_type) == key}
+
     def kinds(self):
         params = self.params
-        peers = (params["swap"]["peer"],) if params.get("swap") else ()
+        env, domain = params["environment"], params["domain"]
+        absent = params["state"] == "absent"
+        if params.get("swap"):  # both sides' state
+            swap = SwapState(domain, (env, params["swap"]["peer"]))
+        elif absent:  # this environment's own, refused while it is swapped
+            swap = SwapState(domain, (env,), refuse_delete=True)
+        elif params.get("load_balancer_dns_name") is not None:  # kept as it is; the peer's read too
+            swap = SwapState(domain, (env,), follow=True)
+        else:  # neither CNAME is managed: the swap state is not read
+            swap = SwapState(domain)
         return [
-            HostedZone(params["domain"], absent=params["state"] == "absent"),
-            RecordSet(self._scope(), peers),
+            HostedZone(domain, absent=absent),
+            swap,
+            RecordSet(self._scope(), self._peers),
         ]
 
     def desired(self, ctx, params, current):
@@ -259,12 +293,16 @@ class DnsLayer(LayerSpec):
                 "there is no public hosted zone named %s; create it, or set create_zone=true (and no swap)"
                 % bare(domain),
             )
-        records = {}
+        self._refuse_foreign_swap_state(ctx, params)
+        records, swaps = {}, {}
         if params.get("swap"):
+            swaps = self._swap_state(ctx, params, current)
             records.update(self._swap(ctx, params, current))
         else:
             if params.get("load_balancer_dns_name") is not None:
-                records.update(self._load_balancer(ctx, params))
+                records.update(self._load_balancer(ctx, params, current))
+                # a run that manages the CNAMEs keeps the swap state exactly as it is (only swap changes it)
+                swaps = dict((key, found.fields["swapped_with"]) for key, found in current.get("swap", {}).items())
             for record in params.get("records") or []:
                 name = absolute(record["name"], domain)
                 alias = normalise_alias(record.get("alias"))
@@ -277,10 +315,12 @@ class DnsLayer(LayerSpec):
                 }
         self._refuse_conflicts(ctx, records, current)
         want["record"] = dict((k, Desired(v)) for k, v in records.items())
+        want["swap"] = dict((k, Desired({"swapped_with": peer})) for k, peer in swaps.items())
         self.records = records
+        self.swapped_with = swaps.get(ctx.environment)
         return want
 
-    def _load_balancer(self, ctx, params):
+    def _load_balancer(self, ctx, params, current):
         domain = params["domain"]
         alias = normalise_alias(
             {
@@ -300,8 +340,58 @@ class DnsLayer(LayerSpec):
                 "alias": alias,
             }
         cname = absolute(ctx.environment, domain)
-        found[record_key(cname, "CNAME")] = self._cname(cname, params["load_balancer_dns_name"])
+        peer = ctx.state(ZoneState).swapped_with.get(ctx.environment)
+        if peer is None:
+            self._refuse_unrecorded_swap(ctx, params, current)
+            found[record_key(cname, "CNAME")] = self._cname(cname, params["load_balancer_dns_name"])
+            return found
+        # Swapped: this environment's load balancer serves the peer's name, and its own name is served by the
+        # peer's load balancer, which the peer's run keeps. Nothing flips unless a swap run says so.
+        own_key, peer_key = record_key(cname, "CNAME"), record_key(absolute(peer, domain), "CNAME")
+        have = current.get("record", {})
+        problem = None
+        if ctx.state(ZoneState).swapped_with.get(peer) != ctx.environment:
+            problem = "%s's swap state does not name %s back" % (peer, ctx.environment)
+        elif own_key not in have or peer_key not in have:
+            problem = "%s is missing" % (own_key if own_key not in have else peer_key).split("/")[0]
+        if problem:
+            raise EngineError(
+                "%s is recorded as swapped with %s, but %s; run the swap again (webstack.aws.dns with swap, or "
+                "playbooks/swap.yml) to set both sides" % (ctx.environment, peer, problem)
+            )
+        found[own_key] = dict(have[own_key].fields)
+        found[peer_key] = self._cname(absolute(peer, domain), params["load_balancer_dns_name"])
         return found
+
+    def _refuse_unrecorded_swap(self, ctx, params, current):
+        """This environment's CNAME points elsewhere and another environment's CNAME points at this one's load
+        balancer, with no swap state: a swap made by a release that kept none. Refused rather than undone."""
+        zone_id = ctx.state(ZoneState).zone_id
+        own = current.get("record", {}).get(record_key(absolute(ctx.environment, params["domain"]), "CNAME"))
+        target = params["load_balancer_dns_name"].lower().rstrip(".")
+        if not zone_id or own is None or own.fields["values"] in ([], [target]):
+            return
+        zone = read_records(ctx, zone_id)
+        for name, (env, layer, types) in sorted(zone.owners.items()):
+            if env == ctx.environment or layer != ctx.layer or "CNAME" not in types:
+                continue
+            if name != absolute(env, params["domain"]) or (name, "CNAME") not in zone.rrsets:
+                continue
+            if record_fields(zone.rrsets[(name, "CNAME")])["values"] == [target]:
+                raise EngineError(
+                    "%s's CNAME points to %s and %s's to this environment's load balancer %s: they look swapped, "
+                    "by a release that kept no swap state. Run the swap once to record it (playbooks/swap.yml "
+                    "-e webstack_swap_with=%s; -e webstack_swapped=false swaps them back) before this"
+                    % (ctx.environment, own.fields["values"][0], env, target, env)
+                )
+
+    def _refuse_foreign_swap_state(self, ctx, params):
+        foreign = ctx.state(ZoneState).swap_foreign
+        if foreign:
+            raise EngineError(
+                "%s exists in zone %s and is not a webstack swap state; delete it by hand"
+                % (", ".join(bare(swap_name(env, params["domain"])) for env in foreign), bare(params["domain"]))
+            )
 
     @staticmethod
     def _cname(name, target):
@@ -336,6 +426,22 @@ class DnsLayer(LayerSpec):
             own_key: self._cname(absolute(ctx.environment, domain), own),
             peer_key: self._cname(absolute(peer, domain), other),
         }
+
+    def _swap_state(self, ctx, params, current):
+        """{environment: peer} wanted: both sides while swapped, none when not. A side swapped with a third
+        environment is refused: swap those back first."""
+        peer = params["swap"]["peer"]
+        have = current.get("swap", {})
+        for env, other in ((ctx.environment, peer), (peer, ctx.environment)):
+            found = have.get(env)
+            if found is not None and found.fields["swapped_with"] != other:
+                raise EngineError(
+                    "%s is swapped with %s; swap those two back first (swap.peer=%s, swap.swapped=false)"
+                    % (env, found.fields["swapped_with"], found.fields["swapped_with"])
+                )
+        if not params["swap"]["swapped"]:
+            return {}
+        return {ctx.environment: peer, peer: ctx.environment}
 
     def _refuse_conflicts(self, ctx, records, current):
         """A record set we would create that exists and is not ours, or a CNAME next to other records."""
@@ -390,6 +496,7 @@ class DnsLayer(LayerSpec):
             "zone_created_by_environment": bool(ctx.state(ZoneState).zone_owned) or zone_id is None,
             "name_servers": ctx.state(ZoneState).name_servers if zone_id else [],
             "cname": bare(absolute(ctx.environment, params["domain"])),
+            "swapped_with": self.swapped_with,
             "records": records,
         }
 

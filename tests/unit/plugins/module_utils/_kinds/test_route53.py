@@ -165,3 +165,68 @@ def test_another_environments_name_is_refused():
     found = zone(owner_rrset("api.example.com", "green", "dns", {"A"}))
     with pytest.raises(EngineError, match="belongs to environment green"):
         found.create({"Name": "api.example.com.", "Type": "AAAA"}, "blue", "dns")
+
+
+def test_swap_state_records_are_self_describing():
+    from ansible_collections.webstack.aws.plugins.module_utils._kinds.route53 import parse_swap, swap_name, swap_value
+
+    assert swap_name("blue", "Example.com.") == "_webstack-swap.blue.example.com."
+    value = swap_value("blue", "dns", "green")
+    assert value == '"webstack:environment=blue;webstack:layer=dns;swapped-with=green"'
+    assert parse_swap(value) == ("blue", "dns", "green")
+    assert parse_swap('"webstack:environment=blue;webstack:layer=dns;types=CNAME"') is None
+    assert parse_swap('"by hand"') is None
+
+
+def swap_zone(*extra):
+    def txt(name, value):
+        return {"Name": name, "Type": "TXT", "TTL": 300, "ResourceRecords": [{"Value": value}]}
+
+    return ZoneRecords(
+        "Z1",
+        [
+            {"Name": "example.com.", "Type": "SOA", "TTL": 900, "ResourceRecords": [{"Value": "ns. admin. 1 2 3 4 5"}]},
+            {"Name": "green.example.com.", "Type": "CNAME", "TTL": 60, "ResourceRecords": [{"Value": "blue-lb"}]},
+            txt("_webstack-owner.green.example.com.", owner_value("green", "dns", ["CNAME"])),
+            txt(
+                "_webstack-swap.blue.example.com.", '"webstack:environment=blue;webstack:layer=dns;swapped-with=green"'
+            ),
+            txt(
+                "_webstack-swap.green.example.com.", '"webstack:environment=green;webstack:layer=dns;swapped-with=blue"'
+            ),
+        ]
+        + [txt(name, value) for name, value in extra],
+    )
+
+
+def test_swap_state_read_ownership_and_zone_accounting():
+    zone = swap_zone(("_webstack-swap.red.example.com.", '"by hand"'))
+    layer, peer, _rrset = zone.swap_state("blue", "example.com")
+    assert (layer, peer) == ("dns", "green")
+    assert zone.swap_state("red", "example.com") is False  # a record that is not one: never ours
+    assert zone.swap_state("violet", "example.com") is None
+    # blue's own state is blue's (its zone may go); green's state and CNAME, and the hand-made record, are not
+    assert zone.foreign("blue") == [
+        "_webstack-owner.green.example.com/TXT",
+        "_webstack-swap.green.example.com/TXT",
+        "_webstack-swap.red.example.com/TXT",
+        "green.example.com/CNAME",
+    ]
+
+
+def test_swap_state_delete_is_refused_while_the_peer_is_there():
+    from ansible_collections.webstack.aws.plugins.module_utils._kinds.route53 import SwapState, ZoneState
+
+    ctx = Context("blue", "dns")
+    zone = ctx.state(ZoneState)
+    zone.zone_id, zone.records = "Z1", {"Z1": swap_zone()}
+    kind = SwapState("example.com", ("blue",), refuse_delete=True)
+    (found,) = kind.read(ctx)
+    assert (found.key, found.fields) == ("blue", {"swapped_with": "green"})
+    with pytest.raises(EngineError, match="blue is swapped with green.*Swap them back first"):
+        kind.check_delete(ctx, found)
+    # once green's CNAME is gone (green deleted), blue's state may go with blue
+    del zone.records["Z1"].rrsets[("green.example.com.", "CNAME")]
+    kind.check_delete(ctx, found)
+    # a swap back deletes both states: not refused
+    SwapState("example.com", ("blue", "green")).check_delete(ctx, found)

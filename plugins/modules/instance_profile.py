@@ -36,8 +36,16 @@ options:
   bucket:
     description:
       - The environment's S3 bucket, by name or ARN (for example the bucket of the static assets layer).
-      - Omit it for no bucket access.
+      - Omit it for no bucket access, or see O(default_bucket).
     type: str
+  default_bucket:
+    description:
+      - When O(bucket) is not given, scope the bucket policy to the bucket the C(webstack.aws.static_assets) layer
+        makes by default, C(<environment>-assets-<account id>) - the same naming rule, so the role can be
+        converged before (or while) the static assets are.
+      - The account id comes from the existing role's ARN, else from one STS C(GetCallerIdentity).
+    type: bool
+    default: false
   bucket_prefixes:
     description:
       - Key prefixes of O(bucket) the instances may read and write (C(s3:GetObject), C(s3:PutObject)).
@@ -122,6 +130,11 @@ EXAMPLES = r"""
     tags:
       team: payments
   register: identity
+
+- name: Scoped to the bucket the static_assets layer makes by default (<environment>-assets-<account id>)
+  webstack.aws.instance_profile:
+    environment: shop-prod
+    default_bucket: true
 
 - name: An extra statement (read one parameter path)
   webstack.aws.instance_profile:
@@ -218,6 +231,10 @@ instance_profile:
       description: The instance profile's ARN.
       type: str
       sample: arn:aws:iam::123456789012:instance-profile/webstack/shop-prod/shop-prod-instance
+    bucket:
+      description: The bucket the instances may use (O(bucket), or the default name with O(default_bucket)), or null.
+      type: str
+      sample: shop-prod-assets-123456789012
     policy_names:
       description: The names of the role's inline policies, sorted.
       type: list

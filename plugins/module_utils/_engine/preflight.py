@@ -108,11 +108,13 @@ def computed(definition, module):
     """What the role passes a layer besides its section's options (see present.yml)."""
     name = definition["name"]
     web = definition.get("tier", "web") == "web"
-    aliases = section_of(definition, "static_assets").get("aliases") or []
+    assets = section_of(definition, "static_assets")
+    aliases = assets.get("aliases") or []
     if module is security_groups:
         return {"vpc_id": VPC}
     if module is instance_profile:
-        return {"log_group": "/webstack/%s" % name}
+        # with the static assets on, the role scopes the bucket policy to their bucket (default_bucket)
+        return {"log_group": "/webstack/%s" % name, "default_bucket": bool(assets.get("enabled", True))}
     if module is load_balancer:
         return {"vpc_id": VPC, "subnets": SUBNETS, "security_groups": [GROUP], "certificate_arn": CERTIFICATE}
     if module is auto_scaling:

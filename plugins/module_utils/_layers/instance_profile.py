@@ -5,7 +5,9 @@
 Inline policies (one per concern, named ``<environment>-<concern>``):
 
 - ``bucket``: read and write the environment's prefixes of its bucket, read its application versions,
-  and list the bucket under those prefixes only.
+  and list the bucket under those prefixes only.  With ``default_bucket`` and no ``bucket``, the bucket is
+  the one the static_assets layer makes by default (``_kinds.s3.default_bucket_name``: one naming rule), so
+  the role is known before that slow layer has run.
 - ``queues``: consume from and send to the environment's queues.
 - ``logs``: write log streams of the environment's log group.
 - ``metrics``: PutMetricData, only into the environment's namespace (condition ``cloudwatch:namespace``).
@@ -28,6 +30,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._kinds.iam import (
     normalise_policy,
     path_for,
 )
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.s3 import account_id, default_bucket_name
 
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::([^/]+)$")
@@ -54,6 +57,7 @@ ROLE_KEY = "instance"
 def argument_spec():
     return dict(
         bucket=dict(type="str"),
+        default_bucket=dict(type="bool", default=False),
         bucket_prefixes=dict(type="list", elements="str"),
         app_versions_prefix=dict(type="str"),
         queue_arns=dict(type="list", elements="str", default=[]),
@@ -115,7 +119,8 @@ def validate(params, check_mode=False):
         raise ValidationError(
             "app_versions_prefix", "%r is not a key prefix; write it like 'app-versions/shop-prod/'" % (versions,)
         )
-    if bucket is None and (params.get("bucket_prefixes") or params.get("app_versions_prefix")):
+    bucket_given = bucket is not None or params.get("default_bucket")
+    if not bucket_given and (params.get("bucket_prefixes") or params.get("app_versions_prefix")):
         raise ValidationError("bucket", "is required when bucket_prefixes or app_versions_prefix is given")
     for index, arn in enumerate(params.get("queue_arns") or []):
         if not QUEUE_ARN.match(arn or ""):
@@ -264,11 +269,21 @@ def inline_policies(environment, params):
     return policies
 
 
+def account_of(arn):
+    """The account id in an ARN (``arn:aws:iam::123456789012:role/...``), or None."""
+    parts = (arn or "").split(":")
+    return parts[4] if len(parts) > 5 and parts[4].isdigit() else None
+
+
 class InstanceProfileLayer(LayerSpec):
     layer = "instance_profile"
     result_key = "instance_profile"
-    services = ("iam",)
+    services = ("iam", "sts")  # sts: the account id in the default bucket name, when the role does not tell it
     retry_codes = EVENTUAL_CONSISTENCY_CODES
+
+    def __init__(self):
+        self.bucket = None
+        self.policies = {}
 
     def kinds(self):
         return [Role(), InstanceProfile()]
@@ -276,10 +291,24 @@ class InstanceProfileLayer(LayerSpec):
     def validate(self, params, check_mode):
         validate(params, check_mode)
 
+    def bucket_for(self, ctx, params, current):
+        """The bucket the policies are scoped to: the one given, else with default_bucket the static_assets
+        layer's default name (the account id from the existing role's ARN, else one STS call), else none."""
+        if params.get("bucket") is not None:
+            return params["bucket"]
+        if not params.get("default_bucket"):
+            return None
+        role = current.get("iam_role", {}).get(ROLE_KEY)
+        account = account_of((role.raw or {}).get("Arn") if role is not None else None)
+        if account is not None:
+            ctx.shared["account_id"] = account  # what s3.account_id would read
+        return default_bucket_name(ctx.environment, account_id(ctx))
+
     def desired(self, ctx, params, current):
         env = ctx.environment
         name = "%s-%s" % (env, ROLE_KEY)
-        self.policies = inline_policies(env, params)
+        self.bucket = self.bucket_for(ctx, params, current)
+        self.policies = inline_policies(env, dict(params, bucket=self.bucket))
         role = Desired(
             {
                 "role_name": name,
@@ -313,6 +342,7 @@ class InstanceProfileLayer(LayerSpec):
             "role_arn": (role or {}).get("Arn"),
             "instance_profile_name": "%s-%s" % (env, ROLE_KEY),
             "instance_profile_arn": (profile or {}).get("Arn"),
+            "bucket": bucket_name(self.bucket) if self.bucket else None,
             "policy_names": sorted(self.policies),
             "managed_policy_arns": sorted(set(params.get("managed_policy_arns") or [])),
             "metrics_namespace": namespace if params.get("put_metrics", True) else None,

@@ -40,7 +40,8 @@ AUTH = {"access_key", "secret_key", "session_token", "profile", "endpoint_url", 
 # as a section option (each with where its value comes from).
 COMPUTED = {
     "security_groups": {"vpc_id", "database_port", "cache_port"},  # the network; database.port and cache.port
-    "instance_profile": {"log_group"},  # the alarms layer's log group
+    # the alarms layer's log group; default_bucket: whether the static assets (their default bucket name) are enabled
+    "instance_profile": {"log_group", "default_bucket"},
     "load_balancer": {"vpc_id", "subnets", "security_groups", "certificate_arn"},
     "auto_scaling": {
         "instance_profile",

@@ -138,3 +138,49 @@ def test_permissions_boundary_omitted_is_left_alone_and_empty_removes_it():
     with pytest.raises(ValidationError) as err:
         instance_profile.validate({"permissions_boundary": "PowerUserAccess"})
     assert err.value.option == "permissions_boundary"
+
+
+def test_default_bucket_is_the_static_assets_default_name_from_one_naming_rule():
+    """default_bucket: the bucket the static_assets layer makes by default, its name built by s3's own rule, the
+    account id from the existing role's ARN (no call) or else one STS call."""
+    import botocore.session
+    from botocore.stub import Stubber
+
+    from ansible_collections.webstack.aws.plugins.module_utils._engine import Current
+    from ansible_collections.webstack.aws.plugins.module_utils._kinds.s3 import default_bucket_name
+
+    layer = instance_profile.InstanceProfileLayer()
+    arn = "arn:aws:iam::210987654321:role/webstack/shop/shop-instance"
+    current = {"iam_role": {"instance": Current("instance", "shop-instance", {}, {}, {"Arn": arn})}}
+    ctx = Context("shop", "instance_profile")  # no client at all: any call would fail
+    want = layer.desired(ctx, {"put_metrics": False, "default_bucket": True}, current)
+    expected = default_bucket_name("shop", "210987654321")
+    assert expected == "shop-assets-210987654321"
+    statements = want["iam_role"]["instance"].fields["inline_policies"]["shop-bucket"]["Statement"]
+    assert {s["Sid"]: s["Resource"] for s in statements}["ListEnvironmentPrefixes"] == ["arn:aws:s3:::" + expected]
+    assert layer.outputs(ctx, {"put_metrics": False}, {}, current)["bucket"] == expected
+
+    sts = botocore.session.get_session().create_client(
+        "sts",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106
+    )
+    ctx = Context("shop", "instance_profile", clients={"sts": sts})
+    with Stubber(sts) as stub:  # a new role: the account id is read once
+        stub.add_response("get_caller_identity", {"Account": "123456789012", "Arn": "arn:aws:iam::123456789012:user/x"})
+        want = layer.desired(ctx, {"put_metrics": False, "default_bucket": True}, {})
+        stub.assert_no_pending_responses()
+    assert (
+        layer.bucket == "shop-assets-123456789012"
+        and "shop-bucket" in want["iam_role"]["instance"].fields["inline_policies"]
+    )
+    # a bucket given wins; neither given: no bucket policy, no call
+    layer.desired(Context("shop", "instance_profile"), {"bucket": "mine", "default_bucket": True}, {})
+    assert layer.bucket == "mine"
+    want = layer.desired(Context("shop", "instance_profile"), {"put_metrics": False}, {})
+    assert layer.bucket is None and want["iam_role"]["instance"].fields["inline_policies"] == {}
+    # prefixes need a bucket, which default_bucket provides
+    instance_profile.validate({"default_bucket": True, "bucket_prefixes": ["a/"]})
+    with pytest.raises(ValidationError, match="is required when bucket_prefixes"):
+        instance_profile.validate({"bucket_prefixes": ["a/"]})

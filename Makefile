@@ -1,13 +1,13 @@
 # webstack.aws — the two commands a user needs:
 #   make demo   converge the example environment on a local AWS emulator (started and stopped here)
-#   make test   run the whole test suite (lint, unit, integration, instance software)
+#   make test   run the whole test suite (lint, unit, integration, instance software, molecule)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv lock lock-upgrade demo demo-check test lint unit integration agents sanity bench bench-worker emulator-start emulator-stop clean
+.PHONY: venv lock lock-upgrade demo demo-check test lint unit integration agents molecule image sanity bench bench-worker emulator-start emulator-stop clean
 
 venv: $(STAMP)
 
@@ -53,6 +53,14 @@ integration: venv
 
 agents: venv
 	$(BIN)/python tools/test.py agents
+
+# The instance roles under real systemd (podman; the image is built first if missing or out of date).
+molecule: venv
+	$(BIN)/python tools/test.py molecule
+
+# The molecule scenarios' image (Debian bookworm + systemd), built once and cached in podman's store.
+image:
+	$(PYTHON) tools/image.py
 
 sanity: venv
 	$(BIN)/python tools/test.py sanity

@@ -1,8 +1,9 @@
 """`make test`: every check the project has, in one command (CI runs exactly this).
 
-Stages: lint (ruff, yamllint, ansible-lint), docs (ansible-doc renders every module and the role),
+Stages: lint (ruff, yamllint, ansible-lint), docs (ansible-doc renders every module and the roles),
 tests (unit + integration: real ansible-playbook runs against private emulators), agents (the
-instance software's own tests), sanity (ansible-test sanity, offline).  `python tools/test.py STAGE...`
+instance software's own tests), molecule (the instance roles under real systemd in podman, the image
+built first when it is missing or out of date), sanity (ansible-test sanity, offline).  `python tools/test.py STAGE...`
 runs only those stages.  Every stage runs; the exit status is non-zero if any failed.
 """
 
@@ -71,6 +72,7 @@ def stage_docs():
     modules = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(ROOT, "plugins", "modules", "*.py")))
     runs = [(["webstack.aws.%s" % m], ("OPTIONS", "ATTRIBUTES", "EXAMPLES", "RETURN VALUES")) for m in modules]
     runs.append((["-t", "role", "webstack.aws.environment"], ("ENTRY POINT", "webstack_environment")))
+    runs.append((["-t", "role", "webstack.aws.platform"], ("ENTRY POINT", "platform_bundle")))
     failed = 0
     for args, sections in runs:
         proc = subprocess.run([tool("ansible-doc"), *args], env=env, capture_output=True, text=True, check=False)
@@ -92,6 +94,27 @@ def stage_agents():
     # on two cores overlap the waits (about 35 s instead of 100 s here).
     workers = os.environ.get("WEBSTACK_AGENT_TEST_WORKERS", "4")
     return run([PY, "-m", "pytest", "agents/tests", "-n", workers, "-q", "-ra"])
+
+
+MOLECULE_SCENARIOS = ("web",)
+
+
+def stage_molecule():
+    """Each scenario under molecule/ (`molecule test`: create, converge, idempotence, check, verify, destroy)
+    in a podman container booted with systemd, from the image tools/image.py builds (once; cached)."""
+    collections = ensure_collection_link()
+    if run([PY, os.path.join(ROOT, "tools", "image.py")]) != 0:
+        return 1
+    env = dict(
+        os.environ,
+        PATH=BIN + os.pathsep + os.environ.get("PATH", ""),
+        ANSIBLE_COLLECTIONS_PATH=collections,
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        PY_COLORS="0",
+    )
+    codes = [run([tool("molecule"), "test", "-s", name], env=env) for name in MOLECULE_SCENARIOS]
+    return max(codes)
 
 
 def stage_sanity():
@@ -129,7 +152,14 @@ def stage_sanity():
     return run([tool("ansible-test"), "sanity", "--python", "3.11", "--local", "--color", "no"], env=env, cwd=target)
 
 
-STAGES = {"lint": stage_lint, "docs": stage_docs, "tests": stage_tests, "agents": stage_agents, "sanity": stage_sanity}
+STAGES = {
+    "lint": stage_lint,
+    "docs": stage_docs,
+    "tests": stage_tests,
+    "agents": stage_agents,
+    "molecule": stage_molecule,
+    "sanity": stage_sanity,
+}
 ALIASES = {"unit": ["tests"], "integration": ["tests"]}
 
 

@@ -17,11 +17,14 @@ from common import BIN, ROOT, aws_env
 SHIPPED = (
     "plugins/modules/network.py",
     "roles/environment/tasks/main.yml",
+    "roles/platform/tasks/main.yml",
+    "roles/platform/meta/argument_specs.yml",
     "playbooks/provision.yml",
     "meta/runtime.yml",
 )
 NOT_SHIPPED = (
     "tests/",
+    "molecule/",
     "bench/",
     "tools/",
     "Makefile",

@@ -28,7 +28,7 @@ class ValidationErrors(ValidationError):
 
     def __init__(self, errors):
         self._errors = [single for error in errors for single in error.errors]
-        Exception.__init__(self, "; ".join(str(error) for error in self._errors))
+        super(ValidationError, self).__init__("; ".join(str(error) for error in self._errors))  # Exception's
         self.option = self._errors[0].option
         self.message = self._errors[0].message
 

@@ -40,5 +40,5 @@ def test_collect_of_one_problem_is_that_problem_and_of_none_is_nothing():
 
     with pytest.raises(ValidationError) as caught:
         validation.collect(check)
-    assert type(caught.value) is ValidationError and caught.value.errors == [caught.value]
+    assert caught.value.__class__ is ValidationError and caught.value.errors == [caught.value]
     validation.collect(lambda: None)

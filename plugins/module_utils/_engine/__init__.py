@@ -498,64 +498,15 @@ class Engine:
         changes = []
         deletes_by_kind = []
         planned_ids = {}
+
+        def lookup(ref):
+            value = planned_ids.get(ref.kind, {}).get(ref.key)
+            return value if value is not None else Unknown("%s %s" % (ref.kind, ref.key))
+
         for kind in self.kinds:
-            deletes = []
-            wanted = desired.get(kind.name, {})
-            existing = self.current.get(kind.name, {})
             ids = planned_ids.setdefault(kind.name, {})
-
-            def lookup(ref):
-                value = planned_ids.get(ref.kind, {}).get(ref.key)
-                return value if value is not None else Unknown("%s %s" % (ref.kind, ref.key))
-
-            for key in kind.sort_keys(list(wanted)):
-                want = wanted[key]
-                fields = resolve(want.fields, lookup)
-                have = existing.get(key)
-                if have is None:
-                    after_tags = want.tags
-                    change_fields = dict((f, (None, v)) for f, v in fields.items())
-                    change_fields["tags"] = ({}, after_tags) if after_tags else ({}, {})
-                    changes.append(Change(CREATE, kind.name, key, fields=change_fields))
-                    ids[key] = Unknown("%s %s" % (kind.name, key))
-                    continue
-                diffs = {}
-                reasons = []
-                for field, value in fields.items():
-                    before = have.fields.get(field)
-                    if kind.equal(field, before, value):
-                        continue
-                    diffs[field] = (before, value)
-                    if field in kind.create_only:
-                        reasons.append(field)
-                    elif field not in kind.updatable:
-                        raise EngineError(
-                            "internal: %s %s: field %s differs (%r -> %r) but %s declares it neither create-only "
-                            "nor updatable, so no change can converge it"
-                            % (kind.name, key, field, render(before), render(value), type(kind).__name__)
-                        )
-                _add, remove, after_tags = tag_changes(have.tags, want.tags, self.ctx.purge_tags)
-                if reasons:
-                    all_fields = dict((f, (have.fields.get(f), v)) for f, v in fields.items())
-                    all_fields["tags"] = (have.tags, want.tags)
-                    changes.append(Change(REPLACE, kind.name, key, have.id, all_fields, reasons))
-                    ids[key] = Unknown("%s %s" % (kind.name, key))
-                    continue
-                if after_tags != have.tags:
-                    diffs["tags"] = (have.tags, after_tags)
-                if diffs:
-                    changes.append(Change(UPDATE, kind.name, key, have.id, diffs))
-                ids[key] = have.id
-            doomed = [key for key in existing if key not in wanted]
-            for key in reversed(kind.sort_keys(doomed)):
-                have = existing[key]
-                before = dict((f, (v, None)) for f, v in have.fields.items())
-                before["tags"] = (have.tags, {})
-                deletes.append(Change(DELETE, kind.name, key, have.id, before))
-            for index, extra in enumerate(self.duplicates.get(kind.name, [])):
-                before = dict((f, (v, None)) for f, v in extra.fields.items())
-                deletes.append(Change(DELETE, kind.name, "%s#duplicate-%d" % (extra.key, index + 1), extra.id, before))
-            deletes_by_kind.append(deletes)
+            changes.extend(self._plan_kind(kind, desired.get(kind.name, {}), lookup, ids))
+            deletes_by_kind.append(self._plan_deletes(kind, desired.get(kind.name, {})))
         # In the order apply runs them: deletes last kind first, then creates and updates first kind first.
         ordered = [change for deletes in reversed(deletes_by_kind) for change in deletes]
         for change in ordered + changes:
@@ -563,18 +514,76 @@ class Engine:
                 self.by_name[change.kind].check_delete(self.ctx, self._current_for(change))
         return Plan(ordered + changes)
 
+    def _plan_kind(self, kind, wanted, lookup, ids):
+        """Creates, replacements and updates of one kind; ``ids``: key -> the id (or Unknown) children refer to."""
+        changes = []
+        existing = self.current.get(kind.name, {})
+        for key in kind.sort_keys(list(wanted)):
+            want = wanted[key]
+            fields = resolve(want.fields, lookup)
+            have = existing.get(key)
+            if have is None:
+                change_fields = dict((f, (None, v)) for f, v in fields.items())
+                change_fields["tags"] = ({}, want.tags or {})
+                changes.append(Change(CREATE, kind.name, key, fields=change_fields))
+                ids[key] = Unknown("%s %s" % (kind.name, key))
+                continue
+            diffs, reasons = self._field_diffs(kind, key, have, fields)
+            _add, _remove, after_tags = tag_changes(have.tags, want.tags, self.ctx.purge_tags)
+            if reasons:
+                all_fields = dict((f, (have.fields.get(f), v)) for f, v in fields.items())
+                all_fields["tags"] = (have.tags, want.tags)
+                changes.append(Change(REPLACE, kind.name, key, have.id, all_fields, reasons))
+                ids[key] = Unknown("%s %s" % (kind.name, key))
+                continue
+            if after_tags != have.tags:
+                diffs["tags"] = (have.tags, after_tags)
+            if diffs:
+                changes.append(Change(UPDATE, kind.name, key, have.id, diffs))
+            ids[key] = have.id
+        return changes
+
+    @staticmethod
+    def _field_diffs(kind, key, have, fields):
+        """({field: (before, after)} of the fields that differ, [the create-only ones among them])."""
+        diffs = {}
+        reasons = []
+        for field, value in fields.items():
+            before = have.fields.get(field)
+            if kind.equal(field, before, value):
+                continue
+            diffs[field] = (before, value)
+            if field in kind.create_only:
+                reasons.append(field)
+            elif field not in kind.updatable:
+                raise EngineError(
+                    "internal: %s %s: field %s differs (%r -> %r) but %s declares it neither create-only "
+                    "nor updatable, so no change can converge it"
+                    % (kind.name, key, field, render(before), render(value), type(kind).__name__)
+                )
+        return diffs, reasons
+
+    def _plan_deletes(self, kind, wanted):
+        """Deletes of one kind (what is not wanted, and duplicates), last created first."""
+        deletes = []
+        existing = self.current.get(kind.name, {})
+        doomed = [key for key in existing if key not in wanted]
+        for key in reversed(kind.sort_keys(doomed)):
+            have = existing[key]
+            before = dict((f, (v, None)) for f, v in have.fields.items())
+            before["tags"] = (have.tags, {})
+            deletes.append(Change(DELETE, kind.name, key, have.id, before))
+        for index, extra in enumerate(self.duplicates.get(kind.name, [])):
+            before = dict((f, (v, None)) for f, v in extra.fields.items())
+            deletes.append(Change(DELETE, kind.name, "%s#duplicate-%d" % (extra.key, index + 1), extra.id, before))
+        return deletes
+
     # -- apply -------------------------------------------------------------------------------
     def apply(self, plan, desired):
         """Deletes (and the delete half of replacements) in reverse order, then creates and updates."""
         ctx = self.ctx
         ids = dict((name, dict((k, c.id) for k, c in found.items())) for name, found in self.current.items())
-        for kind in reversed(self.kinds):
-            # plain deletes are planned in reverse already; replacements are listed in creation order
-            doomed = [c for c in plan.changes if c.kind == kind.name and c.action == DELETE]
-            if not kind.replace_creates_first:
-                doomed += reversed([c for c in plan.changes if c.kind == kind.name and c.action == REPLACE])
-            if doomed:
-                self._delete(kind, doomed, ids)
+        self._delete_first(plan, ids)
 
         def lookup(ref):
             value = ids.get(ref.kind, {}).get(ref.key)
@@ -585,34 +594,52 @@ class Engine:
         for kind in self.kinds:
             created = []
             for change in plan.changes:
-                if change.kind != kind.name or change.action == DELETE:
-                    continue
-                want = desired[kind.name][change.key]
-                fields = resolve(want.fields, lookup)
-                if change.action in (CREATE, REPLACE):
-                    new_id = kind.create(ctx, change.key, fields, want.tags)
-                    ids.setdefault(kind.name, {})[change.key] = new_id
-                    created.append(new_id)
-                    ctx.applied.append("%s %s %s" % (change.action, kind.name, change.key))
-                    continue
-                current = self.current[kind.name][change.key]
-                changed = [f for f in change.fields if f != "tags"]
-                if changed:
-                    kind.update(ctx, current, fields, changed)
-                if "tags" in change.fields:
-                    add, remove, _after = tag_changes(current.tags, want.tags, ctx.purge_tags)
-                    kind.set_tags(ctx, current, add, remove)
-                ctx.applied.append(change.summary())
+                if change.kind == kind.name and change.action != DELETE:
+                    self._apply_change(kind, change, desired[kind.name][change.key], lookup, ids, created)
             if created and ctx.wait:
                 kind.wait_created(ctx, created)
+        self._retire_replaced(plan)
+        for kind in self.kinds:
+            kind.finish(ctx)
+        return ids
+
+    def _delete_first(self, plan, ids):
+        """Deletes, and the delete half of replacements (unless the kind creates the successor first), last kind
+        first."""
+        for kind in reversed(self.kinds):
+            # plain deletes are planned in reverse already; replacements are listed in creation order
+            doomed = [c for c in plan.changes if c.kind == kind.name and c.action == DELETE]
+            if not kind.replace_creates_first:
+                doomed += reversed([c for c in plan.changes if c.kind == kind.name and c.action == REPLACE])
+            if doomed:
+                self._delete(kind, doomed, ids)
+
+    def _retire_replaced(self, plan):
+        """The replaced resources of kinds that create the successor first, once every create and update ran."""
         for kind in reversed(self.kinds):
             if kind.replace_creates_first:
                 retired = [c for c in plan.changes if c.kind == kind.name and c.action == REPLACE]
                 if retired:
                     self._delete(kind, list(reversed(retired)), {})
-        for kind in self.kinds:
-            kind.finish(ctx)
-        return ids
+
+    def _apply_change(self, kind, change, want, lookup, ids, created):
+        """Create (or create the successor of) one resource, or update its fields and tags."""
+        ctx = self.ctx
+        fields = resolve(want.fields, lookup)
+        if change.action in (CREATE, REPLACE):
+            new_id = kind.create(ctx, change.key, fields, want.tags)
+            ids.setdefault(kind.name, {})[change.key] = new_id
+            created.append(new_id)
+            ctx.applied.append("%s %s %s" % (change.action, kind.name, change.key))
+            return
+        current = self.current[kind.name][change.key]
+        changed = [f for f in change.fields if f != "tags"]
+        if changed:
+            kind.update(ctx, current, fields, changed)
+        if "tags" in change.fields:
+            add, remove, _after = tag_changes(current.tags, want.tags, ctx.purge_tags)
+            kind.set_tags(ctx, current, add, remove)
+        ctx.applied.append(change.summary())
 
     def _delete(self, kind, doomed, ids):
         for change in doomed:

@@ -206,15 +206,15 @@ def check_layer(problems, definition, section, module, spec_class, options):
         problems.layer_error(section, error, options)
 
 
-def check_cross_layer(problems, definition):
-    """Rules that span several options or layers (the role's own)."""
-    tier = definition.get("tier", "web")
-    domain = (definition.get("domain") or "").rstrip(".").lower()
-    instances = section_of(definition, "instances")
-    if not instances.get("image_id"):
+def check_required(problems, definition):
+    if not section_of(definition, "instances").get("image_id"):
         problems.add("%s.instances.image_id" % ROOT, "is required: the AMI the instances boot")
-    if tier == "web" and not domain:
+    if definition.get("tier", "web") == "web" and not (definition.get("domain") or "").strip():
         problems.add("%s.domain" % ROOT, "a web tier needs a domain (<api_name>.<domain> points at its load balancer)")
+
+
+def check_tier_sections(problems, definition):
+    tier = definition.get("tier", "web")
     for other_tier, sections in (("worker", WEB_ONLY), ("web", WORKER_ONLY)):
         for section in sections:
             if tier == other_tier and section_of(definition, section):
@@ -223,30 +223,44 @@ def check_cross_layer(problems, definition):
                     "a %s tier has no %s; remove the section or set tier to %s"
                     % (tier, section.replace("_", " "), "web" if other_tier == "worker" else "worker"),
                 )
+
+
+def check_aliases(problems, definition):
+    domain = (definition.get("domain") or "").rstrip(".").lower()
     aliases = section_of(definition, "static_assets").get("aliases") or []
-    if aliases and tier != "web":
+    if aliases and definition.get("tier", "web") != "web":
         problems.add(
             "%s.static_assets.aliases" % ROOT,
             "CDN aliases need a web tier's domain and certificate; a worker tier's assets are served from the "
             "distribution's own name",
         )
-    elif aliases and domain:
-        for index, alias in enumerate(aliases):
-            if not isinstance(alias, str) or not alias.rstrip(".").lower().endswith("." + domain):
-                problems.add(
-                    "%s.static_assets.aliases[%d]" % (ROOT, index),
-                    "%r is not inside the domain %s: its alias record and certificate name live in that zone"
-                    % (alias, domain),
-                )
-    if tier == "web":
-        port = section_of(definition, "firewall").get("instance_port", 80)
-        for index, process in enumerate(section_of(definition, "load_balancer").get("processes") or []):
-            if isinstance(process, dict) and process.get("port", 80) != port:
-                problems.add(
-                    "%s.load_balancer.processes[%d].port" % (ROOT, index),
-                    "is %s, but the firewall lets the load balancer reach the instances on port %s only "
-                    "(firewall.instance_port)" % (process.get("port", 80), port),
-                )
+        return
+    for index, alias in enumerate(aliases if domain else []):
+        if not isinstance(alias, str) or not alias.rstrip(".").lower().endswith("." + domain):
+            problems.add(
+                "%s.static_assets.aliases[%d]" % (ROOT, index),
+                "%r is not inside the domain %s: its alias record and certificate name live in that zone"
+                % (alias, domain),
+            )
+
+
+def check_process_ports(problems, definition):
+    if definition.get("tier", "web") != "web":
+        return
+    port = section_of(definition, "firewall").get("instance_port", 80)
+    for index, process in enumerate(section_of(definition, "load_balancer").get("processes") or []):
+        if isinstance(process, dict) and process.get("port", 80) != port:
+            problems.add(
+                "%s.load_balancer.processes[%d].port" % (ROOT, index),
+                "is %s, but the firewall lets the load balancer reach the instances on port %s only "
+                "(firewall.instance_port)" % (process.get("port", 80), port),
+            )
+
+
+def check_cross_layer(problems, definition):
+    """Rules that span several options or layers (the role's own)."""
+    for check in (check_required, check_tier_sections, check_aliases, check_process_ports):
+        check(problems, definition)
 
 
 def check_definition(definition):

@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.webstack.aws.plugins.module_utils._engine import Context, Engine, EngineError
+from ansible_collections.webstack.aws.plugins.module_utils._engine import CREATE, REPLACE, Context, Engine, EngineError
 from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError, environment_name
 
 try:
@@ -87,6 +87,33 @@ def retry_decorator(spec, delay=1, max_delay=30):
     )
 
 
+def replacement_refusal(plan):
+    """Why the plan is refused without allow_replacement (each replaced resource, its fields before -> after), or
+    None when it replaces nothing."""
+    replacements = plan.replacements()
+    if not replacements:
+        return None
+    details = "; ".join(
+        "%s %s (%s)"
+        % (c.kind, c.key, ", ".join("%s %s -> %s" % (f, c.fields[f][0], c.fields[f][1]) for f in c.replace_reasons))
+        for c in replacements
+    )
+    return (
+        "This change needs resources replaced (deleted and created again), which is not allowed by "
+        "default: %s. Revert the option, or set allow_replacement=true to replace them." % details
+    )
+
+
+def planned_ids(plan, current, present):
+    """The ids a plan not applied (check mode, or nothing to do) leaves: those read, None for what it would make."""
+    ids = dict((name, dict((k, c.id) for k, c in found.items())) for name, found in current.items())
+    if present:
+        for change in plan.changes:
+            if change.action in (CREATE, REPLACE):
+                ids.setdefault(change.kind, {})[change.key] = None
+    return ids
+
+
 def run_layer(spec, argument_spec, **module_kwargs):
     full_spec = common_argument_spec()
     full_spec.update(argument_spec)
@@ -120,31 +147,14 @@ def run_layer(spec, argument_spec, **module_kwargs):
         current = engine.read()
         desired = spec.desired(ctx, params, current) if params["state"] == "present" else {}
         plan = engine.plan(desired)
-        replacements = plan.replacements()
-        if replacements and not params.get("allow_replacement"):
-            details = "; ".join(
-                "%s %s (%s)"
-                % (
-                    c.kind,
-                    c.key,
-                    ", ".join("%s %s -> %s" % (f, c.fields[f][0], c.fields[f][1]) for f in c.replace_reasons),
-                )
-                for c in replacements
-            )
-            module.fail_json(
-                msg="This change needs resources replaced (deleted and created again), which is not allowed by "
-                "default: %s. Revert the option, or set allow_replacement=true to replace them." % details,
-                plan=plan.to_list(),
-            )
+        refusal = replacement_refusal(plan)
+        if refusal and not params.get("allow_replacement"):
+            module.fail_json(msg=refusal, plan=plan.to_list())
         ids = None
         if plan.changed and not module.check_mode:
             ids = engine.apply(plan, desired)
         if ids is None:
-            ids = dict((name, dict((k, c.id) for k, c in found.items())) for name, found in current.items())
-            if params["state"] == "present":
-                for change in plan.changes:
-                    if change.action in ("create", "replace"):
-                        ids.setdefault(change.kind, {})[change.key] = None
+            ids = planned_ids(plan, current, params["state"] == "present")
         if params["state"] == "present":
             value = spec.outputs(ctx, params, ids, current)
         else:

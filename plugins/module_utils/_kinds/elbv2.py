@@ -275,20 +275,20 @@ class Elbv2State:
 
 
 # -- the shared read -------------------------------------------------------------------------------
-def load(ctx):
-    """Read everything of the environment once (see the module docstring); every kind reads from this."""
-    state = ctx.state(Elbv2State)
-    cached = state.snapshot
-    if cached is not None:
-        return cached
-    env = ctx.environment
-    balancers = []
-    if len(env) <= 32:  # a longer name cannot be a load balancer's (and DescribeLoadBalancers would refuse it)
-        try:
-            balancers = ctx.call("elbv2", "describe_load_balancers", Names=[env])["LoadBalancers"]
-        except ClientError as exc:
-            if not not_found(exc, "LoadBalancerNotFound"):
-                raise
+def environment_balancers(ctx):
+    """The load balancer named after the environment (none or one): one DescribeLoadBalancers."""
+    if len(ctx.environment) > 32:  # cannot be a load balancer's name (and DescribeLoadBalancers would refuse it)
+        return []
+    try:
+        return ctx.call("elbv2", "describe_load_balancers", Names=[ctx.environment])["LoadBalancers"]
+    except ClientError as exc:
+        if not not_found(exc, "LoadBalancerNotFound"):
+            raise
+        return []
+
+
+def listeners_and_rules(ctx, balancers):
+    """The balancers' listeners, and their rules but the default ones (each with its ListenerArn)."""
     listeners, rules = [], []
     for balancer in balancers:
         listeners.extend(
@@ -298,6 +298,28 @@ def load(ctx):
         for rule in ctx.paginate("elbv2", "describe_rules", "Rules", ListenerArn=listener["ListenerArn"]):
             if not rule.get("IsDefault"):
                 rules.append(dict(rule, ListenerArn=listener["ListenerArn"]))
+    return listeners, rules
+
+
+def read_tags(ctx, arns):
+    """ARN -> tags, TAGS_PER_CALL ARNs a DescribeTags."""
+    tags = {}
+    for start in range(0, len(arns), TAGS_PER_CALL):
+        answer = ctx.call("elbv2", "describe_tags", ResourceArns=arns[start : start + TAGS_PER_CALL])
+        for description in answer.get("TagDescriptions", []):
+            tags[description["ResourceArn"]] = tag_dict(description.get("Tags"))
+    return tags
+
+
+def load(ctx):
+    """Read everything of the environment once (see the module docstring); every kind reads from this."""
+    state = ctx.state(Elbv2State)
+    cached = state.snapshot
+    if cached is not None:
+        return cached
+    env = ctx.environment
+    balancers = environment_balancers(ctx)
+    listeners, rules = listeners_and_rules(ctx, balancers)
     groups = [
         tg
         for tg in ctx.paginate("elbv2", "describe_target_groups", "TargetGroups", PageSize=400)
@@ -305,11 +327,7 @@ def load(ctx):
     ]
     arns = [b["LoadBalancerArn"] for b in balancers] + [g["TargetGroupArn"] for g in groups]
     arns += [item["ListenerArn"] for item in listeners] + [r["RuleArn"] for r in rules]
-    tags = {}
-    for start in range(0, len(arns), TAGS_PER_CALL):
-        answer = ctx.call("elbv2", "describe_tags", ResourceArns=arns[start : start + TAGS_PER_CALL])
-        for description in answer.get("TagDescriptions", []):
-            tags[description["ResourceArn"]] = tag_dict(description.get("Tags"))
+    tags = read_tags(ctx, arns)
     balancers = [b for b in balancers if owned(ctx, tags.get(b["LoadBalancerArn"], {}))]
     mine = set(b["LoadBalancerArn"] for b in balancers)
     listeners = [item for item in listeners if item["LoadBalancerArn"] in mine]

@@ -242,6 +242,43 @@ def encryption_attributes(fields, before=None):
     return result
 
 
+def encryption_values(fields, wanted, before, create):
+    """The encryption attributes to send (an update of one KMS setting sends only that one)."""
+    encryption = encryption_attributes(fields, before)
+    if not create and fields.get("encryption") == "kms" and before and before.get("encryption") == "kms":
+        for field, attribute in (
+            ("kms_key_id", "KmsMasterKeyId"),
+            ("kms_data_key_reuse", "KmsDataKeyReusePeriodSeconds"),
+        ):
+            if field not in wanted:
+                encryption.pop(attribute)
+        encryption.pop("SqsManagedSseEnabled")
+    return encryption
+
+
+def policy_values(fields, wanted, create):
+    """RedrivePolicy, Policy and RedriveAllowPolicy to send (an update clears one no longer wanted)."""
+    result = {}
+    if "redrive_policy" in wanted:
+        policy = fields.get("redrive_policy")
+        if policy:
+            result["RedrivePolicy"] = dump(normalise_redrive_policy(policy))
+        elif not create:
+            result["RedrivePolicy"] = ""
+    if "policy" in wanted:
+        if fields.get("policy"):
+            result["Policy"] = dump(fields["policy"])
+        elif not create:
+            result["Policy"] = ""
+    allow = fields.get("redrive_allow_policy")
+    if "redrive_allow_policy" in wanted and not contains_unknown(allow):
+        if allow:
+            result["RedriveAllowPolicy"] = dump(allow)
+        elif not create:
+            result["RedriveAllowPolicy"] = dump(ALLOW_ALL)
+    return result
+
+
 def attribute_values(fields, changed=None, before=None, create=False):
     """SetQueueAttributes / CreateQueue attributes for the resolved ``fields``: all of them on create,
     else only those of the ``changed`` fields.  A redrive allow policy still unknown (it names the main
@@ -257,34 +294,8 @@ def attribute_values(fields, changed=None, before=None, create=False):
         if "content_based_deduplication" in wanted:
             result["ContentBasedDeduplication"] = "true" if fields.get("content_based_deduplication") else "false"
     if wanted.intersection(ENCRYPTION_FIELDS):
-        encryption = encryption_attributes(fields, before)
-        if not create and fields.get("encryption") == "kms" and before and before.get("encryption") == "kms":
-            for field, attribute in (
-                ("kms_key_id", "KmsMasterKeyId"),
-                ("kms_data_key_reuse", "KmsDataKeyReusePeriodSeconds"),
-            ):
-                if field not in wanted:
-                    encryption.pop(attribute)
-            encryption.pop("SqsManagedSseEnabled")
-        result.update(encryption)
-    if "redrive_policy" in wanted:
-        policy = fields.get("redrive_policy")
-        if policy:
-            result["RedrivePolicy"] = dump(normalise_redrive_policy(policy))
-        elif not create:
-            result["RedrivePolicy"] = ""
-    if "policy" in wanted:
-        if fields.get("policy"):
-            result["Policy"] = dump(fields["policy"])
-        elif not create:
-            result["Policy"] = ""
-    if "redrive_allow_policy" in wanted:
-        policy = fields.get("redrive_allow_policy")
-        if not contains_unknown(policy):
-            if policy:
-                result["RedriveAllowPolicy"] = dump(policy)
-            elif not create:
-                result["RedriveAllowPolicy"] = dump(ALLOW_ALL)
+        result.update(encryption_values(fields, wanted, before, create))
+    result.update(policy_values(fields, wanted, create))
     return result
 
 

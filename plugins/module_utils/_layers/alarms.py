@@ -12,7 +12,7 @@ import re
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import Desired, Ref
 from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec
-from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError, collect
 from ansible_collections.webstack.aws.plugins.module_utils._kinds.cloudwatch import (
     RETENTION_DAYS,
     Alarm,
@@ -210,19 +210,27 @@ def wanted_alarms(params):
     ]
 
 
-def validate(params, check_mode=False):
+def check_load_balancer(params):
     if params.get("load_balancer") and not load_balancer_dimension(params["load_balancer"]):
         raise ValidationError(
             "load_balancer",
             "%r is not an Application Load Balancer ARN or 'app/<name>/<id>'; pass the load_balancer layer's "
             "load balancer ARN" % (params["load_balancer"],),
         )
+
+
+def check_target_group(params):
     if params.get("target_group") and not target_group_dimension(params["target_group"]):
         raise ValidationError(
             "target_group",
             "%r is not a target group ARN or 'targetgroup/<name>/<id>'; pass the load_balancer layer's "
             "target group ARN" % (params["target_group"],),
         )
+    if params.get("target_group") and not params.get("load_balancer"):
+        raise ValidationError("target_group", "needs load_balancer too (target group metrics are per load balancer)")
+
+
+def check_retention(params):
     retention = params.get("log_retention_days")
     if retention and retention not in RETENTION_DAYS:
         raise ValidationError(
@@ -230,13 +238,16 @@ def validate(params, check_mode=False):
             "%r is not a retention CloudWatch Logs offers; use 0 (never expire) or one of %s"
             % (retention, ", ".join(str(d) for d in RETENTION_DAYS)),
         )
-    for option in ("queue", "dead_letter_queue"):
-        if params.get(option) and not queue_name(params[option]):
-            raise ValidationError(
-                option, "%r is not an SQS queue name, ARN or URL; pass the queue layer's queue ARN" % (params[option],)
-            )
-    if params.get("target_group") and not params.get("load_balancer"):
-        raise ValidationError("target_group", "needs load_balancer too (target group metrics are per load balancer)")
+
+
+def check_queue(params, option):
+    if params.get(option) and not queue_name(params[option]):
+        raise ValidationError(
+            option, "%r is not an SQS queue name, ARN or URL; pass the queue layer's queue ARN" % (params[option],)
+        )
+
+
+def check_topic(params):
     if params.get("topic_arn") and params.get("create_topic"):
         raise ValidationError("topic_arn", "give either topic_arn (an existing topic) or create_topic=true, not both")
     if params.get("topic_arn") and not TOPIC_ARN.match(params["topic_arn"]):
@@ -245,47 +256,86 @@ def validate(params, check_mode=False):
             "%r is not an SNS topic ARN; write it like 'arn:aws:sns:us-east-1:123456789012:ops'"
             % (params["topic_arn"],),
         )
+
+
+def check_subscription(sub, option):
+    if sub["protocol"].startswith("email") and not EMAIL.match(sub["endpoint"]):
+        raise ValidationError(option, "%r is not an email address" % (sub["endpoint"],))
+    if sub["protocol"] == "https" and not sub["endpoint"].startswith("https://"):
+        raise ValidationError(option, "%r is not an https:// URL" % (sub["endpoint"],))
+
+
+def check_subscriptions(params):
     if params.get("subscriptions") and not params.get("create_topic"):
         raise ValidationError("subscriptions", "apply to the topic this module creates; set create_topic=true")
-    for index, sub in enumerate(params.get("subscriptions") or []):
-        option = "subscriptions[%d].endpoint" % index
-        if sub["protocol"].startswith("email") and not EMAIL.match(sub["endpoint"]):
-            raise ValidationError(option, "%r is not an email address" % (sub["endpoint"],))
-        if sub["protocol"] == "https" and not sub["endpoint"].startswith("https://"):
-            raise ValidationError(option, "%r is not an https:// URL" % (sub["endpoint"],))
+    collect(
+        *[
+            (lambda sub=sub, index=index: check_subscription(sub, "subscriptions[%d].endpoint" % index))
+            for index, sub in enumerate(params.get("subscriptions") or [])
+        ]
+    )
+
+
+def check_alarm_window(values, option):
+    period = values["period"]
+    if isinstance(period, bool) or period not in (10, 30) and (period < 60 or period % 60):
+        raise ValidationError(
+            option + ".period", "%r is not a valid period; use 10, 30 or a multiple of 60" % (period,)
+        )
+    if values["evaluation_periods"] < 1:
+        raise ValidationError(option + ".evaluation_periods", "must be 1 or more")
+    if not 1 <= values["datapoints_to_alarm"] <= values["evaluation_periods"]:
+        raise ValidationError(
+            option + ".datapoints_to_alarm", "must be from 1 to evaluation_periods (%d)" % values["evaluation_periods"]
+        )
+    if period * values["evaluation_periods"] > 7 * 86400:
+        raise ValidationError(
+            option + ".evaluation_periods", "period x evaluation_periods must not exceed 7 days (604800 s)"
+        )
+
+
+def check_alarm_threshold(key, values, option):
+    if values["percent"] and key not in PERCENT_ALARMS:
+        raise ValidationError(
+            option + ".percent", "applies to the 5xx alarms only (elb_5xx, target_5xx); remove it here"
+        )
+    if values["percent"] and values["threshold"] > 100:
+        raise ValidationError(option + ".threshold", "is a percentage with percent=true; use 0 to 100")
+    if values["threshold"] < 0:
+        raise ValidationError(option + ".threshold", "must be 0 or more")
+
+
+def check_alarm_statistic(values, option):
+    statistic = values["statistic"]
+    if statistic not in STATISTICS and not PERCENTILE.match(statistic):
+        raise ValidationError(
+            option + ".statistic",
+            "%r is not a statistic; use one of %s or a percentile like p90" % (statistic, ", ".join(STATISTICS)),
+        )
+
+
+def alarm_checks(params):
+    checks = []
     for key, alarm in ALARMS.items():
-        option = alarm["option"]
         values = settings(params, key)
-        period = values["period"]
-        if isinstance(period, bool) or period not in (10, 30) and (period < 60 or period % 60):
-            raise ValidationError(
-                option + ".period", "%r is not a valid period; use 10, 30 or a multiple of 60" % (period,)
-            )
-        if values["evaluation_periods"] < 1:
-            raise ValidationError(option + ".evaluation_periods", "must be 1 or more")
-        if not 1 <= values["datapoints_to_alarm"] <= values["evaluation_periods"]:
-            raise ValidationError(
-                option + ".datapoints_to_alarm",
-                "must be from 1 to evaluation_periods (%d)" % values["evaluation_periods"],
-            )
-        if period * values["evaluation_periods"] > 7 * 86400:
-            raise ValidationError(
-                option + ".evaluation_periods", "period x evaluation_periods must not exceed 7 days (604800 s)"
-            )
-        if values["percent"] and key not in PERCENT_ALARMS:
-            raise ValidationError(
-                option + ".percent", "applies to the 5xx alarms only (elb_5xx, target_5xx); remove it here"
-            )
-        if values["percent"] and values["threshold"] > 100:
-            raise ValidationError(option + ".threshold", "is a percentage with percent=true; use 0 to 100")
-        if values["threshold"] < 0:
-            raise ValidationError(option + ".threshold", "must be 0 or more")
-        statistic = values["statistic"]
-        if statistic not in STATISTICS and not PERCENTILE.match(statistic):
-            raise ValidationError(
-                option + ".statistic",
-                "%r is not a statistic; use one of %s or a percentile like p90" % (statistic, ", ".join(STATISTICS)),
-            )
+        option = alarm["option"]
+        checks.append(lambda values=values, option=option: check_alarm_window(values, option))
+        checks.append(lambda key=key, values=values, option=option: check_alarm_threshold(key, values, option))
+        checks.append(lambda values=values, option=option: check_alarm_statistic(values, option))
+    return checks
+
+
+def validate(params, check_mode=False):
+    collect(
+        lambda: check_load_balancer(params),
+        lambda: check_target_group(params),
+        lambda: check_retention(params),
+        lambda: check_queue(params, "queue"),
+        lambda: check_queue(params, "dead_letter_queue"),
+        lambda: check_topic(params),
+        lambda: check_subscriptions(params),
+        *alarm_checks(params),
+    )
 
 
 def alarm_definition(ctx, params, key, actions):

@@ -15,7 +15,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._engine import (
     validation,
 )
 from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec
-from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError, collect
 from ansible_collections.webstack.aws.plugins.module_utils._kinds.autoscaling import (
     AutoScalingGroup,
     InstanceRefresh,
@@ -164,21 +164,25 @@ def with_unknowns(values, what):
     return known + [Unknown(what) for v in values if not v]
 
 
-def validate(params, check_mode=False):
-    if params["state"] != "present":
-        return
+def check_image(params):
     if not params.get("image_id"):
         raise ValidationError("image_id", "is required when state=present; give the AMI id, like ami-0123456789abcdef0")
     if not IMAGE_ID.match(params["image_id"]):
         raise ValidationError(
             "image_id", "%r is not an AMI id; write it like ami-0123456789abcdef0" % (params["image_id"],)
         )
+
+
+def check_instance_type(params):
     if not INSTANCE_TYPE.match(params["instance_type"] or ""):
         raise ValidationError(
             "instance_type",
             "%r is not an instance type; write family.size in lowercase, like t3.micro or m7g.large"
             % (params["instance_type"],),
         )
+
+
+def check_instance_profile(params):
     profile = params.get("instance_profile")
     if profile and not (PROFILE_ARN.match(profile) if profile.startswith("arn:") else PROFILE_NAME.match(profile)):
         raise ValidationError(
@@ -186,79 +190,144 @@ def validate(params, check_mode=False):
             "%r is neither an instance profile name nor an instance profile ARN "
             "(arn:aws:iam::123456789012:instance-profile/name); pass the instance_profile module's output" % profile,
         )
-    for index, group in enumerate(params["security_group_ids"]):
-        if later_layer_value(group, "security_group_ids", index, check_mode, "security_groups"):
+
+
+# list option -> (the layer whose output it is, the pattern of one entry, what one entry is)
+LATER_LAYER_LISTS = {
+    "security_group_ids": ("security_groups", GROUP_ID, "is not a security group id (sg-...)"),
+    "subnet_ids": ("network", SUBNET_ID, "is not a subnet id (subnet-...)"),
+    "target_group_arns": (
+        "load balancer",
+        TARGET_GROUP_ARN,
+        "is not a target group ARN; pass the load_balancer module's target group ARN",
+    ),
+}
+
+
+def check_id_list(params, option, check_mode):
+    layer, pattern, problem = LATER_LAYER_LISTS[option]
+    for index, value in enumerate(params[option]):
+        if later_layer_value(value, option, index, check_mode, layer):
             continue
-        if not GROUP_ID.match(group or ""):
-            raise ValidationError("security_group_ids[%d]" % index, "%r is not a security group id (sg-...)" % group)
-    validation.in_range(params["metadata_hop_limit"], "metadata_hop_limit", 1, 64)
+        if not pattern.match(value or ""):
+            raise ValidationError("%s[%d]" % (option, index), "%r %s" % (value, problem))
+
+
+def check_subnets(params, check_mode):
+    if not params["subnet_ids"] and not check_mode:
+        raise ValidationError(
+            "subnet_ids", "is required when state=present; pass the network layer's private subnet ids"
+        )
+    check_id_list(params, "subnet_ids", check_mode)
+
+
+def check_root_device(params):
     if not DEVICE_NAME.match(params["root_device_name"] or ""):
         raise ValidationError("root_device_name", "%r is not a device name like /dev/xvda" % params["root_device_name"])
-    validation.in_range(params["root_volume_size"], "root_volume_size", 1, 16384)
+
+
+def check_user_data(params):
     if params.get("user_data") and len(params["user_data"].encode("utf-8")) > USER_DATA_LIMIT:
         raise ValidationError(
             "user_data",
             "is %d bytes; AWS allows %d - fetch a script instead" % (len(params["user_data"]), USER_DATA_LIMIT),
         )
-    if not params["subnet_ids"] and not check_mode:
-        raise ValidationError(
-            "subnet_ids", "is required when state=present; pass the network layer's private subnet ids"
-        )
-    for index, subnet in enumerate(params["subnet_ids"]):
-        if later_layer_value(subnet, "subnet_ids", index, check_mode, "network"):
-            continue
-        if not SUBNET_ID.match(subnet or ""):
-            raise ValidationError("subnet_ids[%d]" % index, "%r is not a subnet id (subnet-...)" % subnet)
+
+
+def check_sizes(params):
     validation.in_range(params["min_size"], "min_size", 0, MAX_GROUP_SIZE)
     validation.in_range(params["max_size"], "max_size", 0, MAX_GROUP_SIZE)
     if params["min_size"] > params["max_size"]:
         raise ValidationError("min_size", "%d is above max_size %d" % (params["min_size"], params["max_size"]))
     if params.get("desired_capacity") is not None:
         validation.in_range(params["desired_capacity"], "desired_capacity", params["min_size"], params["max_size"])
-    validation.in_range(params["health_check_grace_period"], "health_check_grace_period", 0, 86400)
-    validation.in_range(params["default_cooldown"], "default_cooldown", 0, 86400)
-    for index, arn in enumerate(params["target_group_arns"]):
-        if later_layer_value(arn, "target_group_arns", index, check_mode, "load balancer"):
-            continue
-        if not TARGET_GROUP_ARN.match(arn or ""):
-            raise ValidationError(
-                "target_group_arns[%d]" % index,
-                "%r is not a target group ARN; pass the load_balancer module's target group ARN" % arn,
-            )
+
+
+def check_cpu_target(params):
     if params.get("cpu_target_value") is not None and not 1 <= params["cpu_target_value"] <= 100:
         raise ValidationError(
             "cpu_target_value", "%s is not a CPU percentage from 1 to 100" % params["cpu_target_value"]
         )
-    if params.get("request_count_target_value") is not None:
-        if params["request_count_target_value"] <= 0:
-            raise ValidationError("request_count_target_value", "must be above 0 (requests per target per minute)")
-        if not params["target_group_arns"]:
-            raise ValidationError("request_count_target_value", "needs target_group_arns (the first one is measured)")
-        if not params.get("load_balancer_arn") and not check_mode:
-            raise ValidationError("request_count_target_value", "needs load_balancer_arn (the ALB of the target group)")
+
+
+def check_request_count_target(params, check_mode):
+    if params.get("request_count_target_value") is None:
+        return
+    if params["request_count_target_value"] <= 0:
+        raise ValidationError("request_count_target_value", "must be above 0 (requests per target per minute)")
+    if not params["target_group_arns"]:
+        raise ValidationError("request_count_target_value", "needs target_group_arns (the first one is measured)")
+    if not params.get("load_balancer_arn") and not check_mode:
+        raise ValidationError("request_count_target_value", "needs load_balancer_arn (the ALB of the target group)")
+
+
+def check_load_balancer(params):
     if params.get("load_balancer_arn") and not LOAD_BALANCER_ARN.match(params["load_balancer_arn"]):
         raise ValidationError(
             "load_balancer_arn", "%r is not an application load balancer ARN" % params["load_balancer_arn"]
         )
-    for option in ("estimated_instance_warmup", "instance_warmup"):
-        if params.get(option) is not None:
-            validation.in_range(params[option], option, 0, 86400)
-    names = set()
-    for index, step in enumerate(params["step_policies"]):
-        option = "step_policies[%d]" % index
-        if not STEP_NAME.match(step["name"]):
-            raise ValidationError(
-                option + ".name", "%r: use 1 to 40 lowercase letters, digits and hyphens" % step["name"]
-            )
-        if step["name"] in names:
-            raise ValidationError(
-                option + ".name", "%r is used twice; give each step policy its own name" % step["name"]
-            )
-        names.add(step["name"])
-        if step.get("estimated_instance_warmup") is not None:
-            validation.in_range(step["estimated_instance_warmup"], option + ".estimated_instance_warmup", 0, 86400)
-        validate_steps(step["steps"], option + ".steps")
-    validation.in_range(params["min_healthy_percentage"], "min_healthy_percentage", 0, 100)
+
+
+def check_step_policy(step, option, earlier):
+    if not STEP_NAME.match(step["name"]):
+        raise ValidationError(option + ".name", "%r: use 1 to 40 lowercase letters, digits and hyphens" % step["name"])
+    if step["name"] in earlier:
+        raise ValidationError(option + ".name", "%r is used twice; give each step policy its own name" % step["name"])
+    if step.get("estimated_instance_warmup") is not None:
+        validation.in_range(step["estimated_instance_warmup"], option + ".estimated_instance_warmup", 0, 86400)
+    validate_steps(step["steps"], option + ".steps")
+
+
+def check_step_policies(params):
+    steps = params["step_policies"]
+    names = [step["name"] for step in steps]
+    collect(
+        *[
+            (lambda index=index, step=step: check_step_policy(step, "step_policies[%d]" % index, names[:index]))
+            for index, step in enumerate(steps)
+        ]
+    )
+
+
+# the plain integer options: (option, lowest, highest, may be left out)
+RANGES = (
+    ("metadata_hop_limit", 1, 64, False),
+    ("root_volume_size", 1, 16384, False),
+    ("health_check_grace_period", 0, 86400, False),
+    ("default_cooldown", 0, 86400, False),
+    ("estimated_instance_warmup", 0, 86400, True),
+    ("instance_warmup", 0, 86400, True),
+    ("min_healthy_percentage", 0, 100, False),
+)
+
+
+def range_check(params, option, low, high, optional):
+    def check():
+        if not (optional and params.get(option) is None):
+            validation.in_range(params.get(option), option, low, high)
+
+    return check
+
+
+def validate(params, check_mode=False):
+    if params["state"] != "present":
+        return
+    collect(
+        lambda: check_image(params),
+        lambda: check_instance_type(params),
+        lambda: check_instance_profile(params),
+        lambda: check_id_list(params, "security_group_ids", check_mode),
+        lambda: check_root_device(params),
+        lambda: check_user_data(params),
+        lambda: check_subnets(params, check_mode),
+        lambda: check_sizes(params),
+        lambda: check_id_list(params, "target_group_arns", check_mode),
+        lambda: check_cpu_target(params),
+        lambda: check_request_count_target(params, check_mode),
+        lambda: check_load_balancer(params),
+        lambda: check_step_policies(params),
+        *[range_check(params, *row) for row in RANGES],
+    )
 
 
 class AutoScalingLayer(LayerSpec):

@@ -8,7 +8,7 @@ import re
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import Desired, EngineError, Ref, Unknown, validation
 from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec
-from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError, collect
 from ansible_collections.webstack.aws.plugins.module_utils._kinds.elasticache import (
     GROUP_KEY,
     SECRET,
@@ -118,7 +118,7 @@ def check_auth_token(token, transit_encryption):
         )
 
 
-def validate(params, check_mode=False):
+def check_environment(params):
     env = params["environment"]
     if len(env) > MAX_ID:
         raise ValidationError(
@@ -126,17 +126,21 @@ def validate(params, check_mode=False):
             "%r is %d characters; the replication group is named after it and ids are at most %d"
             % (env, len(env), MAX_ID),
         )
-    if params["state"] != "present":
-        return
-    if not check_mode:
-        if not params.get("subnets") or any(not s for s in params["subnets"]):
-            raise ValidationError(
-                "subnets", "is required when state=present; pass the network layer's database subnet ids"
-            )
-        if not params.get("security_groups") or any(not s for s in params["security_groups"]):
-            raise ValidationError(
-                "security_groups", "is required when state=present; pass [the security_groups layer's cache group id]"
-            )
+
+
+# option -> what to pass (required when state=present; in check mode the earlier layers may not have made it yet)
+REQUIRED_INPUTS = (
+    ("subnets", "pass the network layer's database subnet ids"),
+    ("security_groups", "pass [the security_groups layer's cache group id]"),
+)
+
+
+def check_required_input(params, option, what):
+    if not params.get(option) or any(not s for s in params[option]):
+        raise ValidationError(option, "is required when state=present; %s" % what)
+
+
+def check_engine_version(params):
     version = engine_version(params)
     match = ENGINE_VERSION.match(version)
     if not match:
@@ -147,35 +151,68 @@ def validate(params, check_mode=False):
             "%r is not a %s version ElastiCache offers (majors %s)"
             % (version, params["engine"], ", ".join(str(v) for v in MAJOR_VERSIONS[params["engine"]])),
         )
+
+
+def check_node_type(params):
     if not NODE_TYPE.match(params["node_type"] or ""):
         raise ValidationError(
             "node_type",
             "%r is not a cache node type; write it like cache.t4g.micro or cache.r7g.large" % (params["node_type"],),
         )
-    validation.in_range(params["replicas"], "replicas", 0, MAX_REPLICAS)
-    validation.in_range(params["port"], "port", 1, 65535)
-    validation.in_range(params["snapshot_retention"], "snapshot_retention", 0, MAX_RETENTION)
+
+
+def windows_overlap(snapshot, maintenance):
+    """Whether the daily snapshot window overlaps the weekly maintenance window on any day."""
+    for day in range(7):
+        start = day * MINUTES_PER_DAY + snapshot[0]
+        length = (snapshot[1] - snapshot[0]) % MINUTES_PER_DAY
+        m_length = (maintenance[1] - maintenance[0]) % MINUTES_PER_WEEK
+        offset = (start - maintenance[0]) % MINUTES_PER_WEEK
+        if offset < m_length or (maintenance[0] - start) % MINUTES_PER_WEEK < length:
+            return True
+    return False
+
+
+def check_windows(params):
     snapshot = maintenance = None
     if params.get("snapshot_window"):
         snapshot = snapshot_window_minutes(params["snapshot_window"])
     if params.get("maintenance_window"):
         maintenance = maintenance_window_minutes(params["maintenance_window"])
-    if snapshot and maintenance:
-        for day in range(7):  # the daily snapshot window must not overlap the weekly maintenance window
-            start = day * MINUTES_PER_DAY + snapshot[0]
-            length = (snapshot[1] - snapshot[0]) % MINUTES_PER_DAY
-            m_length = (maintenance[1] - maintenance[0]) % MINUTES_PER_WEEK
-            offset = (start - maintenance[0]) % MINUTES_PER_WEEK
-            if offset < m_length or (maintenance[0] - start) % MINUTES_PER_WEEK < length:
-                raise ValidationError(
-                    "snapshot_window",
-                    "%s overlaps maintenance_window %s; AWS requires them apart"
-                    % (params["snapshot_window"], params["maintenance_window"]),
-                )
+    if snapshot and maintenance and windows_overlap(snapshot, maintenance):
+        raise ValidationError(
+            "snapshot_window",
+            "%s overlaps maintenance_window %s; AWS requires them apart"
+            % (params["snapshot_window"], params["maintenance_window"]),
+        )
+
+
+def check_auth_token_options(params):
     if params.get("auth_token") is not None:
         check_auth_token(params["auth_token"], params["transit_encryption"])
     if params["update_auth_token"] == "always" and not params.get("auth_token"):  # noqa: S105 - a choice
         raise ValidationError("update_auth_token", "'always' rotates to auth_token: give auth_token too")
+
+
+# option -> (lowest, highest)
+RANGES = (("replicas", 0, MAX_REPLICAS), ("port", 1, 65535), ("snapshot_retention", 0, MAX_RETENTION))
+
+
+def validate(params, check_mode=False):
+    check_environment(params)
+    if params["state"] != "present":
+        return
+    collect(
+        *[
+            (lambda option=option, what=what: check_required_input(params, option, what))
+            for option, what in (() if check_mode else REQUIRED_INPUTS)
+        ],
+        lambda: check_engine_version(params),
+        lambda: check_node_type(params),
+        *[(lambda row=row: validation.in_range(params[row[0]], *row)) for row in RANGES],
+        lambda: check_windows(params),
+        lambda: check_auth_token_options(params),
+    )
 
 
 def transit_step(current_state, want_encrypted):

@@ -9,7 +9,7 @@ import re
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import Desired, Unknown, validation
 from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec
-from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError, collect
 from ansible_collections.webstack.aws.plugins.module_utils._kinds.rds import (
     INSTANCE_KEY,
     SECRET,
@@ -156,7 +156,7 @@ def validate_password(password):
         )
 
 
-def validate_storage(params):
+def validate_size(params):
     storage_type = params["storage_type"]
     low, high = STORAGE_LIMITS[storage_type]
     size = params["allocated_storage"]
@@ -165,17 +165,36 @@ def validate_storage(params):
             "allocated_storage", "%r GiB is out of range for %s; use %d to %d GiB" % (size, storage_type, low, high)
         )
     ceiling = params.get("max_allocated_storage")
-    if ceiling is not None:
-        if ceiling <= size:
-            raise ValidationError(
-                "max_allocated_storage",
-                "%d must be greater than allocated_storage (%d); leave it out to turn storage autoscaling off"
-                % (ceiling, size),
-            )
-        if ceiling > high:
-            raise ValidationError(
-                "max_allocated_storage", "%d is above the %s maximum, %d GiB" % (ceiling, storage_type, high)
-            )
+    if ceiling is None:
+        return
+    if ceiling <= size:
+        raise ValidationError(
+            "max_allocated_storage",
+            "%d must be greater than allocated_storage (%d); leave it out to turn storage autoscaling off"
+            % (ceiling, size),
+        )
+    if ceiling > high:
+        raise ValidationError(
+            "max_allocated_storage", "%d is above the %s maximum, %d GiB" % (ceiling, storage_type, high)
+        )
+
+
+def validate_gp3_performance(params, iops, throughput):
+    option = "iops" if iops is not None else "storage_throughput"
+    if params["allocated_storage"] < GP3_BASELINE_LIMIT:
+        raise ValidationError(
+            option,
+            "cannot be set below %d GiB of gp3 (the baseline 3000 IOPS and 125 MiB/s are included); leave it "
+            "out or raise allocated_storage" % GP3_BASELINE_LIMIT,
+        )
+    if iops is not None:
+        validation.in_range(iops, "iops", 12000, 64000)
+    if throughput is not None:
+        validation.in_range(throughput, "storage_throughput", 500, 4000)
+
+
+def validate_performance(params):
+    storage_type = params["storage_type"]
     iops, throughput = params.get("iops"), params.get("storage_throughput")
     if storage_type == "gp2" and iops is not None:
         raise ValidationError("iops", "does not apply to gp2 (its IOPS follow the size); use gp3 or io2")
@@ -186,79 +205,106 @@ def validate_storage(params):
     if throughput is not None and storage_type != "gp3":
         raise ValidationError("storage_throughput", "applies to gp3 only")
     if storage_type == "gp3" and (iops is not None or throughput is not None):
-        option = "iops" if iops is not None else "storage_throughput"
-        if size < GP3_BASELINE_LIMIT:
-            raise ValidationError(
-                option,
-                "cannot be set below %d GiB of gp3 (the baseline 3000 IOPS and 125 MiB/s are included); leave it "
-                "out or raise allocated_storage" % GP3_BASELINE_LIMIT,
-            )
-        if iops is not None:
-            validation.in_range(iops, "iops", 12000, 64000)
-        if throughput is not None:
-            validation.in_range(throughput, "storage_throughput", 500, 4000)
+        validate_gp3_performance(params, iops, throughput)
 
 
-def validate(params, check_mode=False):
-    present = params.get("state", "present") == "present"
-    for option in ("subnets", "security_groups"):
-        values = params.get(option)
-        if present and not check_mode and not values:
-            raise ValidationError(
-                option,
-                "is required with state=present (the %s); it may be left empty only in check mode"
-                % (
-                    "network layer's subnet_ids.database"
-                    if option == "subnets"
-                    else "security_groups layer's group_ids.database"
-                ),
-            )
-        if values and all(values):
-            if len(set(values)) != len(values):
-                raise ValidationError(option, "lists an id twice")
-            if option == "subnets" and len(values) < 2:
-                raise ValidationError(
-                    "subnets", "give at least two subnets in two availability zones (RDS requires it)"
-                )
+def validate_storage(params):
+    validate_size(params)  # the IOPS and throughput limits depend on a valid size
+    validate_performance(params)
+
+
+# option -> what it is the output of (given in check mode only may it be empty)
+ID_LISTS = (
+    ("subnets", "network layer's subnet_ids.database"),
+    ("security_groups", "security_groups layer's group_ids.database"),
+)
+
+
+def validate_id_list(params, check_mode, option, source):
+    values = params.get(option)
+    if params.get("state", "present") == "present" and not check_mode and not values:
+        raise ValidationError(
+            option, "is required with state=present (the %s); it may be left empty only in check mode" % source
+        )
+    if values and all(values):
+        if len(set(values)) != len(values):
+            raise ValidationError(option, "lists an id twice")
+        if option == "subnets" and len(values) < 2:
+            raise ValidationError("subnets", "give at least two subnets in two availability zones (RDS requires it)")
+
+
+def validate_engine_version(params):
     if not ENGINE_VERSION.match(params["engine_version"] or ""):
         raise ValidationError(
             "engine_version", "%r is not a PostgreSQL version like 16.4" % (params["engine_version"],)
         )
     if version_tuple(params["engine_version"])[0] < 11:
         raise ValidationError("engine_version", "%r: use PostgreSQL 11 or later" % (params["engine_version"],))
+
+
+def validate_instance_class(params):
     if not INSTANCE_CLASS.match(params["instance_class"] or ""):
         raise ValidationError(
             "instance_class",
             "%r is not an RDS instance class; write it db.<family>.<size>, like db.t4g.micro"
             % (params["instance_class"],),
         )
-    validate_storage(params)
-    if params.get("kms_key_id") is not None:
-        if not params["storage_encrypted"]:
-            raise ValidationError("kms_key_id", "needs storage_encrypted=true")
-        if not KMS_KEY.match(params["kms_key_id"]):
-            # an alias cannot be compared with the key ARN RDS reports, and a mismatch would mean a replacement
-            raise ValidationError(
-                "kms_key_id", "%r: give the KMS key's ARN or key id, not an alias" % (params["kms_key_id"],)
-            )
+
+
+def validate_kms_key(params):
+    if params.get("kms_key_id") is None:
+        return
+    if not params["storage_encrypted"]:
+        raise ValidationError("kms_key_id", "needs storage_encrypted=true")
+    if not KMS_KEY.match(params["kms_key_id"]):
+        # an alias cannot be compared with the key ARN RDS reports, and a mismatch would mean a replacement
+        raise ValidationError(
+            "kms_key_id", "%r: give the KMS key's ARN or key id, not an alias" % (params["kms_key_id"],)
+        )
+
+
+def validate_port(params):
     validation.port(params["port"], "port")
     if not 1150 <= params["port"] <= 65535:
         raise ValidationError("port", "%r: RDS PostgreSQL listens on a port from 1150 to 65535" % (params["port"],))
-    for option in ("database_name", "master_username"):
-        if not IDENTIFIER.match(params[option] or ""):
-            raise ValidationError(
-                option, "%r: use 1 to 63 letters, digits and underscores, starting with a letter" % (params[option],)
-            )
-    if params["master_username"].lower() in RESERVED_USERNAMES:
+
+
+def validate_identifier(params, option):
+    if not IDENTIFIER.match(params[option] or ""):
+        raise ValidationError(
+            option, "%r: use 1 to 63 letters, digits and underscores, starting with a letter" % (params[option],)
+        )
+    if option == "master_username" and params[option].lower() in RESERVED_USERNAMES:
         raise ValidationError("master_username", "%r is reserved by RDS" % (params["master_username"],))
-    validate_password(params.get("master_password"))
-    validation.in_range(params["backup_retention"], "backup_retention", 0, 35)
-    validate_windows(params)
+
+
+def validate_parameters(params):
     for name, value in (params.get("parameters") or {}).items():
         if not PARAMETER_NAME.match(str(name)):
             raise ValidationError("parameters", "%r is not a parameter name" % (name,))
         if value is None or isinstance(value, (dict, list)):
             raise ValidationError("parameters", "%s: give a string, number or boolean value" % name)
+
+
+def validate(params, check_mode=False):
+    """Every option's checks, independent ones together: all their problems are reported at once."""
+    collect(
+        *[
+            (lambda option=option, source=source: validate_id_list(params, check_mode, option, source))
+            for option, source in ID_LISTS
+        ],
+        lambda: validate_engine_version(params),
+        lambda: validate_instance_class(params),
+        lambda: validate_storage(params),
+        lambda: validate_kms_key(params),
+        lambda: validate_port(params),
+        lambda: validate_identifier(params, "database_name"),
+        lambda: validate_identifier(params, "master_username"),
+        lambda: validate_password(params.get("master_password")),
+        lambda: validation.in_range(params["backup_retention"], "backup_retention", 0, 35),
+        lambda: validate_windows(params),
+        lambda: validate_parameters(params),
+    )
 
 
 class DatabaseLayer(LayerSpec):

@@ -30,7 +30,7 @@ from ansible_collections.webstack.aws.plugins.module_utils._kinds.iam import (
     normalise_policy,
     path_for,
 )
-from ansible_collections.webstack.aws.plugins.module_utils._kinds.s3 import account_id, default_bucket_name
+from ansible_collections.webstack.aws.plugins.module_utils._kinds.s3 import AssetsState, account_id, default_bucket_name
 
 BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 BUCKET_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::([^/]+)$")
@@ -301,7 +301,7 @@ class InstanceProfileLayer(LayerSpec):
         role = current.get("iam_role", {}).get(ROLE_KEY)
         account = account_of((role.raw or {}).get("Arn") if role is not None else None)
         if account is not None:
-            ctx.shared["account_id"] = account  # what s3.account_id would read
+            ctx.state(AssetsState).account_id = account  # what s3.account_id reads
         return default_bucket_name(ctx.environment, account_id(ctx))
 
     def desired(self, ctx, params, current):

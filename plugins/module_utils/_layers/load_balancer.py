@@ -9,7 +9,7 @@ import re
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import Desired, Ref, Unknown, validation
 from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec
-from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError, collect
 from ansible_collections.webstack.aws.plugins.module_utils._kinds.elbv2 import (
     Elbv2State,
     Listener,
@@ -186,7 +186,7 @@ def rule_priorities(rules):
     return result
 
 
-def validate(params, check_mode=False):
+def check_environment(params):
     env = params["environment"]
     if len(env) > MAX_NAME:
         raise ValidationError(
@@ -194,136 +194,238 @@ def validate(params, check_mode=False):
             "%r is %d characters; the load balancer is named after the environment and ALB names are at most %d"
             % (env, len(env), MAX_NAME),
         )
-    if params["state"] != "present":
-        return
-    # In check mode on a fresh environment the earlier layers have no ids yet: plan against unknown ones.
-    if not check_mode:
-        if not params.get("vpc_id"):
-            raise ValidationError("vpc_id", "is required when state=present; pass the network layer's vpc_id")
-        if not params.get("subnets") or any(not s for s in params["subnets"]):
-            raise ValidationError(
-                "subnets", "is required when state=present; pass the network layer's public subnet ids"
-            )
-        if not params.get("security_groups") or any(not s for s in params["security_groups"]):
-            raise ValidationError(
-                "security_groups",
-                "is required when state=present; pass [the security_groups layer's load_balancer group id]",
-            )
+
+
+# option -> what to pass when it is missing (in check mode on a fresh environment the earlier layers have no ids
+# yet: the plan is made against unknown ones)
+REQUIRED_INPUTS = (
+    ("vpc_id", "pass the network layer's vpc_id"),
+    ("subnets", "pass the network layer's public subnet ids"),
+    ("security_groups", "pass [the security_groups layer's load_balancer group id]"),
+)
+
+
+def check_required_inputs(params):
+    for option, what in REQUIRED_INPUTS:
+        value = params.get(option)
+        if not value or (isinstance(value, list) and any(not v for v in value)):
+            raise ValidationError(option, "is required when state=present; %s" % what)
+
+
+def check_subnet_zones(params):
     subnets = params.get("subnets") or []
     if subnets and all(subnets) and len(set(subnets)) < 2:
         raise ValidationError(
             "subnets", "an Application Load Balancer needs subnets in at least two availability zones"
         )
-    validation.in_range(params["idle_timeout"], "idle_timeout", 1, 4000)
+
+
+def check_access_logs(params):
     logs = params.get("access_logs")
-    if logs:
-        if not BUCKET.match(logs["bucket"] or ""):
-            raise ValidationError("access_logs.bucket", "%r is not a valid S3 bucket name" % (logs["bucket"],))
-        prefix = logs.get("prefix") or ""
-        if prefix.startswith("/") or prefix.endswith("/") or "AWSLogs" in prefix:
-            raise ValidationError(
-                "access_logs.prefix", "%r must not start or end with '/' nor contain 'AWSLogs'" % (prefix,)
-            )
+    if not logs:
+        return
+    if not BUCKET.match(logs["bucket"] or ""):
+        raise ValidationError("access_logs.bucket", "%r is not a valid S3 bucket name" % (logs["bucket"],))
+    prefix = logs.get("prefix") or ""
+    if prefix.startswith("/") or prefix.endswith("/") or "AWSLogs" in prefix:
+        raise ValidationError(
+            "access_logs.prefix", "%r must not start or end with '/' nor contain 'AWSLogs'" % (prefix,)
+        )
+
+
+def check_certificate(params):
     if params.get("certificate_arn") and not CERTIFICATE_ARN.match(params["certificate_arn"]):
         raise ValidationError(
             "certificate_arn",
             "%r is not an ACM or IAM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)"
             % (params["certificate_arn"],),
         )
+
+
+def check_ssl_policy(params):
     if params["ssl_policy"] not in SSL_POLICIES:
         raise ValidationError(
             "ssl_policy",
             "%r is not a predefined ALB security policy; use %s (the default) or one of: %s"
             % (params["ssl_policy"], DEFAULT_SSL_POLICY, ", ".join(SSL_POLICIES[1:])),
         )
+
+
+# process option -> (lowest, highest)
+PROCESS_RANGES = (
+    ("health_check_interval", 5, 300),
+    ("health_check_timeout", 2, 120),
+    ("healthy_threshold", 2, 10),
+    ("unhealthy_threshold", 2, 10),
+    ("deregistration_delay", 0, 3600),
+    ("stickiness_duration", 1, 604800),
+)
+
+
+def process_names(params):
+    return [process_with_defaults(raw)["name"] for raw in params["processes"] or []]
+
+
+def check_process_name(env, process, option, earlier):
+    name = process["name"]
+    if not PROCESS_NAME.match(name or ""):
+        raise ValidationError(option + ".name", "%r: use lowercase letters, digits and hyphens" % (name,))
+    if len(env) + 1 + len(name) + len(REPLACEMENT_SUFFIX) > MAX_NAME:
+        raise ValidationError(
+            option + ".name",
+            "%r is too long: target group names (%s-%s%s) are at most %d characters; shorten the process "
+            "or environment name" % (name, env, name, REPLACEMENT_SUFFIX, MAX_NAME),
+        )
+    if name in earlier:
+        raise ValidationError(option + ".name", "%r is given twice; process names must be unique" % name)
+
+
+def check_process_port(process, option):
+    validation.port(process["port"], option + ".port")
+    if process["port"] == 0:
+        raise ValidationError(option + ".port", "use a port from 1 to 65535")
+
+
+def check_health_check_path(process, option):
+    if not process["health_check_path"].startswith("/"):
+        raise ValidationError(
+            option + ".health_check_path", "%r must start with '/' (for example /health)" % process["health_check_path"]
+        )
+
+
+def check_health_check_timing(process, option):
+    for name, low, high in PROCESS_RANGES[:2]:
+        validation.in_range(process[name], option + "." + name, low, high)
+    if process["health_check_timeout"] >= process["health_check_interval"]:
+        raise ValidationError(
+            option + ".health_check_timeout",
+            "%d must be below health_check_interval (%d)"
+            % (process["health_check_timeout"], process["health_check_interval"]),
+        )
+
+
+def check_matcher(process, option):
+    if not MATCHER.match(process["matcher"]):
+        raise ValidationError(
+            option + ".matcher", "%r: use HTTP codes like 200, 200,302 or 200-299" % process["matcher"]
+        )
+
+
+def range_check(process, option, name, low, high):
+    return lambda: validation.in_range(process[name], option + "." + name, low, high)
+
+
+def check_process(env, raw, option, earlier):
+    process = process_with_defaults(raw)
+    collect(
+        lambda: check_process_name(env, process, option, earlier),
+        lambda: check_process_port(process, option),
+        lambda: check_health_check_path(process, option),
+        lambda: check_health_check_timing(process, option),
+        *[range_check(process, option, name, low, high) for name, low, high in PROCESS_RANGES[2:4]],
+        lambda: check_matcher(process, option),
+        *[range_check(process, option, name, low, high) for name, low, high in PROCESS_RANGES[4:]],
+    )
+
+
+def check_processes(params):
     processes = params["processes"]
     if not processes:
         raise ValidationError("processes", "give at least one process (the default is [{name: default}])")
-    names = []
-    for index, raw in enumerate(processes):
-        process = process_with_defaults(raw)
-        option = "processes[%d]" % index
-        name = process["name"]
-        if not PROCESS_NAME.match(name or ""):
-            raise ValidationError(option + ".name", "%r: use lowercase letters, digits and hyphens" % (name,))
-        longest = len(env) + 1 + len(name) + len(REPLACEMENT_SUFFIX)
-        if longest > MAX_NAME:
-            raise ValidationError(
-                option + ".name",
-                "%r is too long: target group names (%s-%s%s) are at most %d characters; shorten the process "
-                "or environment name" % (name, env, name, REPLACEMENT_SUFFIX, MAX_NAME),
+    names = process_names(params)
+    collect(
+        *[
+            (
+                lambda index=index, raw=raw: check_process(
+                    params["environment"], raw, "processes[%d]" % index, names[:index]
+                )
             )
-        if name in names:
-            raise ValidationError(option + ".name", "%r is given twice; process names must be unique" % name)
-        names.append(name)
-        validation.port(process["port"], option + ".port")
-        if process["port"] == 0:
-            raise ValidationError(option + ".port", "use a port from 1 to 65535")
-        if not process["health_check_path"].startswith("/"):
-            raise ValidationError(
-                option + ".health_check_path",
-                "%r must start with '/' (for example /health)" % process["health_check_path"],
-            )
-        validation.in_range(process["health_check_interval"], option + ".health_check_interval", 5, 300)
-        validation.in_range(process["health_check_timeout"], option + ".health_check_timeout", 2, 120)
-        if process["health_check_timeout"] >= process["health_check_interval"]:
-            raise ValidationError(
-                option + ".health_check_timeout",
-                "%d must be below health_check_interval (%d)"
-                % (process["health_check_timeout"], process["health_check_interval"]),
-            )
-        validation.in_range(process["healthy_threshold"], option + ".healthy_threshold", 2, 10)
-        validation.in_range(process["unhealthy_threshold"], option + ".unhealthy_threshold", 2, 10)
-        if not MATCHER.match(process["matcher"]):
-            raise ValidationError(
-                option + ".matcher", "%r: use HTTP codes like 200, 200,302 or 200-299" % process["matcher"]
-            )
-        validation.in_range(process["deregistration_delay"], option + ".deregistration_delay", 0, 3600)
-        validation.in_range(process["stickiness_duration"], option + ".stickiness_duration", 1, 604800)
+            for index, raw in enumerate(processes)
+        ]
+    )
+
+
+def check_default_process(params):
+    names = process_names(params)
     if params.get("default_process") and params["default_process"] not in names:
         raise ValidationError(
             "default_process", "%r is not one of the processes (%s)" % (params["default_process"], ", ".join(names))
         )
+
+
+def check_rule_conditions(rule, option):
+    conditions = rule_conditions(rule)
+    if not conditions:
+        raise ValidationError(option + ".conditions", "give path_patterns and/or host_headers")
+    count = sum(len(v) for v in conditions.values())
+    if count > MAX_CONDITION_VALUES:
+        raise ValidationError(
+            option + ".conditions", "has %d values; AWS allows %d per rule" % (count, MAX_CONDITION_VALUES)
+        )
+    for value in conditions.get("path_patterns", []) + conditions.get("host_headers", []):
+        if len(value) > 128:
+            raise ValidationError(option + ".conditions", "%r is longer than 128 characters" % value)
+
+
+def check_rule_action(rule, option, names):
+    if bool(rule.get("forward")) == bool(rule.get("fixed_response")):
+        raise ValidationError(option, "give exactly one action: forward (a process name) or fixed_response")
+    if rule.get("forward") and rule["forward"] not in names:
+        raise ValidationError(
+            option + ".forward", "%r is not one of the processes (%s)" % (rule["forward"], ", ".join(names))
+        )
+    fixed = rule.get("fixed_response")
+    if fixed:
+        if not STATUS_CODE.match(str(fixed["status_code"])):
+            raise ValidationError(
+                option + ".fixed_response.status_code", "%r: use a 2XX, 4XX or 5XX code" % (fixed["status_code"],)
+            )
+        if len(fixed.get("message_body") or "") > 1024:
+            raise ValidationError(option + ".fixed_response.message_body", "is over 1024 characters")
+
+
+def check_rule(rule, option, keys, index):
+    if rule.get("name") is not None and not PROCESS_NAME.match(rule["name"]):
+        raise ValidationError(option + ".name", "%r: use lowercase letters, digits and hyphens" % (rule["name"],))
+    check_rule_conditions(rule, option)
+    key = rule_key("serving", rule.get("name"), rule_conditions(rule))
+    if key in keys:
+        raise ValidationError(
+            option,
+            "is the same rule as rules[%d] (same name, or same conditions and no name); give each rule a "
+            "unique name or different conditions" % keys[key],
+        )
+    keys[key] = index
+
+
+def check_rules(params):
     rules = params["rules"] or []
     rule_priorities(rules)
+    names = process_names(params)
     keys = {}
+    checks = []
     for index, rule in enumerate(rules):
         option = "rules[%d]" % index
-        if rule.get("name") is not None and not PROCESS_NAME.match(rule["name"]):
-            raise ValidationError(option + ".name", "%r: use lowercase letters, digits and hyphens" % (rule["name"],))
-        conditions = rule_conditions(rule)
-        if not conditions:
-            raise ValidationError(option + ".conditions", "give path_patterns and/or host_headers")
-        count = sum(len(v) for v in conditions.values())
-        if count > MAX_CONDITION_VALUES:
-            raise ValidationError(
-                option + ".conditions", "has %d values; AWS allows %d per rule" % (count, MAX_CONDITION_VALUES)
-            )
-        for value in conditions.get("path_patterns", []) + conditions.get("host_headers", []):
-            if len(value) > 128:
-                raise ValidationError(option + ".conditions", "%r is longer than 128 characters" % value)
-        key = rule_key("serving", rule.get("name"), conditions)
-        if key in keys:
-            raise ValidationError(
-                option,
-                "is the same rule as rules[%d] (same name, or same conditions and no name); give each rule a "
-                "unique name or different conditions" % keys[key],
-            )
-        keys[key] = index
-        if bool(rule.get("forward")) == bool(rule.get("fixed_response")):
-            raise ValidationError(option, "give exactly one action: forward (a process name) or fixed_response")
-        if rule.get("forward") and rule["forward"] not in names:
-            raise ValidationError(
-                option + ".forward", "%r is not one of the processes (%s)" % (rule["forward"], ", ".join(names))
-            )
-        fixed = rule.get("fixed_response")
-        if fixed:
-            if not STATUS_CODE.match(str(fixed["status_code"])):
-                raise ValidationError(
-                    option + ".fixed_response.status_code", "%r: use a 2XX, 4XX or 5XX code" % (fixed["status_code"],)
-                )
-            if len(fixed.get("message_body") or "") > 1024:
-                raise ValidationError(option + ".fixed_response.message_body", "is over 1024 characters")
+        checks.append(lambda rule=rule, option=option, index=index: check_rule(rule, option, keys, index))
+        checks.append(lambda rule=rule, option=option: check_rule_action(rule, option, names))
+    collect(*checks)
+
+
+def validate(params, check_mode=False):
+    check_environment(params)
+    if params["state"] != "present":
+        return
+    collect(
+        *([] if check_mode else [lambda: check_required_inputs(params)]),
+        lambda: check_subnet_zones(params),
+        lambda: validation.in_range(params["idle_timeout"], "idle_timeout", 1, 4000),
+        lambda: check_access_logs(params),
+        lambda: check_certificate(params),
+        lambda: check_ssl_policy(params),
+        lambda: check_processes(params),
+        lambda: check_default_process(params),
+        lambda: check_rules(params),
+    )
 
 
 class LoadBalancerLayer(LayerSpec):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import Desired, Ref, Unknown, validation
 from ansible_collections.webstack.aws.plugins.module_utils._engine.runner import LayerSpec
-from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError, collect
 from ansible_collections.webstack.aws.plugins.module_utils._kinds.ec2 import EVENTUAL_CONSISTENCY_CODES, SecurityGroup
 
 GROUPS = ("load_balancer", "instance", "database", "cache")
@@ -51,50 +51,86 @@ def argument_spec():
     )
 
 
-def validate(params, check_mode=False):
+def check_vpc(params, check_mode):
     # In check mode on a fresh environment the network layer has no VPC id yet: plan against an unknown one.
     if params["state"] == "present" and not params.get("vpc_id") and not check_mode:
         raise ValidationError("vpc_id", "is required when state=present; pass the network layer's vpc_id")
-    groups = params["groups"]
+
+
+def check_groups(params):
     for needed in ("load_balancer", "instance"):
-        if needed not in groups:
+        if needed not in params["groups"]:
             raise ValidationError(
                 "groups", "must include %r: the chain starts with the load balancer and the instances" % needed
             )
+
+
+def check_load_balancer_ports(params):
     if not params["load_balancer_ports"]:
         raise ValidationError("load_balancer_ports", "give at least one port (for example [80, 443])")
-    for index, value in enumerate(params["load_balancer_ports"]):
-        validation.port(value, "load_balancer_ports[%d]" % index)
-    for index, value in enumerate(params["load_balancer_cidrs"]):
-        validation.any_network(value, "load_balancer_cidrs[%d]" % index)
-    for option in ("instance_port", "database_port", "cache_port"):
-        validation.port(params[option], option)
-    for index, rule in enumerate(params["extra_ingress"]):
-        option = "extra_ingress[%d]" % index
-        if rule["group"] not in groups:
-            raise ValidationError(
-                option + ".group", "%r is not one of the groups being managed (%s)" % (rule["group"], ", ".join(groups))
-            )
-        if bool(rule.get("cidr")) == bool(rule.get("source_group")):
-            raise ValidationError(option, "give exactly one of 'cidr' or 'source_group' as the source")
-        if rule.get("cidr"):
-            validation.any_network(rule["cidr"], option + ".cidr")
-        if rule.get("source_group") and rule["source_group"] not in groups:
-            raise ValidationError(
-                option + ".source_group", "%r is not one of the groups being managed" % rule["source_group"]
-            )
-        if rule["protocol"] in ("tcp", "udp"):
-            if rule.get("port") is None:
-                raise ValidationError(option + ".port", "is required for protocol %s" % rule["protocol"])
-            validation.port(rule["port"], option + ".port")
-            if rule.get("to_port") is not None:
-                validation.port(rule["to_port"], option + ".to_port")
-                if rule["to_port"] < rule["port"]:
-                    raise ValidationError(option + ".to_port", "must not be below port %d" % rule["port"])
-        elif rule.get("port") is not None or rule.get("to_port") is not None:
+    collect(
+        *[
+            (lambda index=index, value=value: validation.port(value, "load_balancer_ports[%d]" % index))
+            for index, value in enumerate(params["load_balancer_ports"])
+        ]
+    )
+
+
+def check_rule_source(rule, option, groups):
+    if rule["group"] not in groups:
+        raise ValidationError(
+            option + ".group", "%r is not one of the groups being managed (%s)" % (rule["group"], ", ".join(groups))
+        )
+    if bool(rule.get("cidr")) == bool(rule.get("source_group")):
+        raise ValidationError(option, "give exactly one of 'cidr' or 'source_group' as the source")
+    if rule.get("cidr"):
+        validation.any_network(rule["cidr"], option + ".cidr")
+    if rule.get("source_group") and rule["source_group"] not in groups:
+        raise ValidationError(
+            option + ".source_group", "%r is not one of the groups being managed" % rule["source_group"]
+        )
+
+
+def check_rule_ports(rule, option):
+    if rule["protocol"] not in ("tcp", "udp"):
+        if rule.get("port") is not None or rule.get("to_port") is not None:
             raise ValidationError(
                 option + ".port", "ports apply only to tcp and udp; remove them for %s" % rule["protocol"]
             )
+        return
+    if rule.get("port") is None:
+        raise ValidationError(option + ".port", "is required for protocol %s" % rule["protocol"])
+    validation.port(rule["port"], option + ".port")
+    if rule.get("to_port") is not None:
+        validation.port(rule["to_port"], option + ".to_port")
+        if rule["to_port"] < rule["port"]:
+            raise ValidationError(option + ".to_port", "must not be below port %d" % rule["port"])
+
+
+def extra_ingress_checks(params):
+    checks = []
+    for index, rule in enumerate(params["extra_ingress"]):
+        option = "extra_ingress[%d]" % index
+        checks.append(lambda rule=rule, option=option: check_rule_source(rule, option, params["groups"]))
+        checks.append(lambda rule=rule, option=option: check_rule_ports(rule, option))
+    return checks
+
+
+def validate(params, check_mode=False):
+    collect(
+        lambda: check_vpc(params, check_mode),
+        lambda: check_groups(params),
+        lambda: check_load_balancer_ports(params),
+        *[
+            (lambda index=index, value=value: validation.any_network(value, "load_balancer_cidrs[%d]" % index))
+            for index, value in enumerate(params["load_balancer_cidrs"])
+        ],
+        *[
+            (lambda option=option: validation.port(params[option], option))
+            for option in ("instance_port", "database_port", "cache_port")
+        ],
+        *extra_ingress_checks(params),
+    )
 
 
 def _rule(protocol, port, to_port=None, cidr=None, group=None, description=""):

@@ -119,7 +119,15 @@ def test_null_ids_of_earlier_layers_are_planned_as_unknown_in_check_mode_only():
     validate(later, check_mode=True)
     with pytest.raises(ValidationError) as err:
         validate(later, check_mode=False)
-    assert str(err.value) == "security_group_ids[0]: is null; pass the security_groups layer's output"
+    # every null id is reported at once, the first one first (its option is the failure's)
+    assert str(err.value.errors[0]) == "security_group_ids[0]: is null; pass the security_groups layer's output"
+    assert err.value.option == "security_group_ids[0]"
+    assert [e.option for e in err.value.errors] == [
+        "security_group_ids[0]",
+        "subnet_ids[0]",
+        "target_group_arns[0]",
+        "request_count_target_value",
+    ]
     want = AutoScalingLayer().desired(Context("shop", "auto_scaling"), later, {})
     template = want["launch_template"]["launch_template"].fields
     unknown = "(known after apply: security group id from the security_groups layer)"

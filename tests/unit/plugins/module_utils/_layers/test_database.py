@@ -8,7 +8,7 @@ import pytest
 from botocore.stub import Stubber
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import Context, Engine
-from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError, ValidationErrors
 from ansible_collections.webstack.aws.plugins.module_utils._layers.database import (
     DatabaseLayer,
     argument_spec,
@@ -239,3 +239,11 @@ def test_major_upgrade_needs_the_option_stubber():
         with pytest.raises(ValidationError) as err:
             run(DatabaseLayer(), params(engine_version="15.8"), rds_client, check_mode=True)
     assert err.value.option == "engine_version"
+
+
+def test_a_bad_port_and_a_bad_window_are_reported_together():
+    with pytest.raises(ValidationErrors) as caught:
+        validate(params(port=80, backup_window="3am"))
+    assert [e.option for e in caught.value.errors] == ["port", "backup_window"]
+    assert "RDS PostgreSQL listens on a port from 1150 to 65535" in str(caught.value)
+    assert "is not hh24:mi-hh24:mi in UTC" in str(caught.value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.webstack.aws.plugins.module_utils._engine import Context, Current, Ref, Unknown
-from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError
+from ansible_collections.webstack.aws.plugins.module_utils._engine.validation import ValidationError, ValidationErrors
 from ansible_collections.webstack.aws.plugins.module_utils._kinds import elbv2
 from ansible_collections.webstack.aws.plugins.module_utils._kinds.elbv2 import Elbv2State
 from ansible_collections.webstack.aws.plugins.module_utils._layers import load_balancer
@@ -102,6 +102,15 @@ def test_validation_names_the_option_and_the_fix(more, words):
     with pytest.raises(ValidationError) as caught:
         load_balancer.validate(params(**more))
     assert words in str(caught.value)
+
+
+def test_independent_problems_are_reported_together_each_naming_its_option():
+    processes = [{"name": "default", "port": 70000, "health_check_interval": 2}]
+    with pytest.raises(ValidationErrors) as caught:
+        load_balancer.validate(params(idle_timeout=0, ssl_policy="weak", processes=processes))
+    options = [error.option for error in caught.value.errors]
+    assert options == ["idle_timeout", "ssl_policy", "processes[0].port", "processes[0].health_check_interval"]
+    assert caught.value.option == "idle_timeout" and "out of range" in str(caught.value)
 
 
 def test_check_mode_plans_without_ids_from_earlier_layers():

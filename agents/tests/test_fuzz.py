@@ -49,9 +49,9 @@ def keepalive_app():
 def text(rng: random.Random) -> str:
     """Random bytes read as text the way a str may hold them (undecodable bytes as surrogates), plus the
     characters that break naive HTTP code."""
-    raw = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 40)))
+    raw = bytes(rng.randrange(256) for _byte in range(rng.randrange(0, 40)))
     value = raw.decode("utf-8", "surrogateescape")
-    for _ in range(rng.randrange(0, 3)):
+    for _insert in range(rng.randrange(0, 3)):
         at = rng.randrange(len(value) + 1)
         value = value[:at] + rng.choice(NASTY) + value[at:]
     return value
@@ -60,12 +60,12 @@ def text(rng: random.Random) -> str:
 def attribute(rng: random.Random) -> dict:
     kind = rng.choice(["String", "Number", "Binary", "String.custom", "Number.float", text(rng)])
     if kind == "Binary":
-        return {"DataType": kind, "BinaryValue": bytes(rng.randrange(256) for _ in range(8))}
+        return {"DataType": kind, "BinaryValue": bytes(rng.randrange(256) for _byte in range(8))}
     return {"DataType": kind, "StringValue": text(rng)}
 
 
 def fuzzed(rng: random.Random, number: int) -> dict:
-    attributes = {name: attribute(rng) for name in (text(rng) for _ in range(rng.randrange(0, 4)))}
+    attributes = {name: attribute(rng) for name in (text(rng) for _attribute in range(rng.randrange(0, 4)))}
     for special in (contract.TASK_NAME_ATTR, contract.PATH_ATTR, contract.SCHEDULED_TIME_ATTR):
         if rng.random() < 0.5:
             attributes[special] = attribute(rng)

@@ -612,7 +612,10 @@ class SwapState(Kind):
             return []
         records = read_records(ctx, zone_id)
         wanted, found, foreign = list(self.environments), [], []
-        for environment in wanted:
+        position = 0
+        while position < len(wanted):  # a worklist: the peer this environment's state names joins it
+            environment = wanted[position]
+            position += 1
             state = records.swap_state(environment, self.domain)
             if state is False:
                 foreign.append(environment)
